@@ -1,0 +1,78 @@
+package sites.deco.buildsecrets.config;
+
+import java.time.Duration;
+
+/**
+ * Everything the operator is configured with, mapped once from flags and environment at start-up.
+ *
+ * @param naming names of namespaces, keys, Secret, annotations and labels
+ * @param backend where upstream values come from
+ * @param resyncPeriod how often each opted-in namespace is re-read; zero disables resync
+ * @param deletionBudget how many upstream-missing deletions the fleet may make
+ * @param awsCallTimeout upper bound for one Secrets Manager call, retries included
+ * @param reconcileThreads concurrent reconciles
+ * @param metricsBindAddress host:port for /metrics, or "0" to disable
+ * @param healthBindAddress host:port for /healthz and /readyz, or "0" to disable
+ * @param leaderElection null when leader election is off
+ */
+public record OperatorConfig(
+    Naming naming,
+    Backend backend,
+    Duration resyncPeriod,
+    DeletionBudget deletionBudget,
+    Duration awsCallTimeout,
+    int reconcileThreads,
+    String metricsBindAddress,
+    String healthBindAddress,
+    LeaderElection leaderElection) {
+
+  /** Upstream backends; adding one is a new {@code Source} file plus a constant here. */
+  public enum Backend {
+    AWS,
+    DISABLED;
+
+    public static Backend parse(String text) {
+      for (Backend b : values()) {
+        if (b.name().equalsIgnoreCase(text == null ? "" : text.trim())) {
+          return b;
+        }
+      }
+      throw new IllegalArgumentException(
+          "unknown backend '" + text + "': supported values are aws, disabled");
+    }
+
+    public String flagValue() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /**
+   * Upstream-missing deletions may proceed while the missing count is within
+   * max(minimum, percent% of managed Secrets).
+   */
+  public record DeletionBudget(int percent, int minimum) {
+    public DeletionBudget {
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException("deletion budget percent must be within 0..100, got " + percent);
+      }
+      if (minimum < 0) {
+        throw new IllegalArgumentException("deletion budget minimum must be >= 0, got " + minimum);
+      }
+    }
+
+    public int allowedMissing(int managedSecrets) {
+      return (int) Math.max(minimum, (long) managedSecrets * percent / 100);
+    }
+  }
+
+  public record LeaderElection(String leaseName, String leaseNamespace) {}
+
+  public boolean resyncEnabled() {
+    return !resyncPeriod.isZero();
+  }
+
+  /** The longest wait between retries of a failing upstream read. */
+  public Duration retryCap() {
+    return resyncEnabled() ? resyncPeriod : Duration.ofMinutes(15);
+  }
+}

@@ -1,0 +1,81 @@
+package sites.deco.buildsecrets.controller;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
+import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
+import io.javaoperatorsdk.operator.processing.retry.GenericRetry;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sites.deco.buildsecrets.config.GoDuration;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.sync.FleetView;
+
+/** The one place where every JOSDK setting is chosen. */
+public final class OperatorWiring {
+  private static final Logger LOG = LoggerFactory.getLogger(OperatorWiring.class);
+  /** How long in-flight reconciles may run on shutdown. */
+  public static final Duration TERMINATION_TIMEOUT = Duration.ofSeconds(20);
+
+  private OperatorWiring() {}
+
+  /** Builds the operator with the build-secrets controller registered. */
+  public static Operator build(
+      OperatorConfig config,
+      KubernetesClient client,
+      Source source,
+      FleetView fleet,
+      SyncMetrics metrics,
+      String identity) {
+    MeterRegistry registry = metrics.registry();
+    Operator operator =
+        new Operator(
+            o -> {
+              o.withKubernetesClient(client)
+                  .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  // Per-resource meters would be unbounded per tenant.
+                  .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
+                  .withStopOnInformerErrorDuringStartup(true)
+                  .withCacheSyncTimeout(Duration.ofMinutes(2))
+                  .withReconciliationTerminationTimeout(TERMINATION_TIMEOUT)
+                  .withCloseClientOnStop(false);
+              if (config.leaderElection() != null) {
+                o.withLeaderElectionConfiguration(
+                    LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(config.leaderElection().leaseName())
+                        .withLeaseNamespace(config.leaderElection().leaseNamespace())
+                        .withIdentity(identity)
+                        .build());
+              }
+            });
+    BuildSecretsReconciler reconciler =
+        new BuildSecretsReconciler(config, source, fleet, metrics, Clock.systemUTC(), identity);
+    NamespaceEventFilter filter = reconciler.namespaceFilter();
+    operator.register(
+        reconciler,
+        o -> o.withOnAddFilter(filter.onAdd())
+            .withOnUpdateFilter(filter.onUpdate())
+            // Only unexpected failures (API server errors) reach JOSDK's retry; upstream errors
+            // are handled in the reconciler with their own backoff.
+            .withRetry(new GenericRetry()
+                .setInitialInterval(Duration.ofSeconds(2))
+                .setIntervalMultiplier(2)
+                .setMaxInterval(config.retryCap().toMillis())
+                .withoutMaxAttempts()));
+    if (config.resyncEnabled()) {
+      LOG.info("resync every {} (±10% jitter) per opted-in namespace", GoDuration.format(config.resyncPeriod()));
+    } else {
+      LOG.warn("resync is disabled (period 0): namespaces are read only on events and force-syncs");
+    }
+    metrics.gauge("managed_secrets", "Namespaces whose build-secrets Secret the operator manages and has synced",
+        () -> fleet.countByOutcome().entrySet().stream()
+            .filter(e -> e.getKey().state().equals("synced"))
+            .mapToLong(java.util.Map.Entry::getValue).sum());
+    return operator;
+  }
+
+}

@@ -1,0 +1,26 @@
+package sites.deco.buildsecrets.ops;
+
+import io.javaoperatorsdk.operator.RuntimeInfo;
+
+/** Probes read from JOSDK's runtime info. A standby replica (not leader) is still ready. */
+final class Health {
+  private Health() {}
+
+  /** Live unless an informer has died: then a restart is the cure. */
+  static OpsServer.Check liveness(RuntimeInfo runtime) {
+    var unhealthy = runtime.unhealthyInformerWrappingEventSourceHealthIndicator();
+    return unhealthy.isEmpty()
+        ? new OpsServer.Check(true, "ok")
+        : new OpsServer.Check(false, "unhealthy informers: " + unhealthy.keySet());
+  }
+
+  /** Ready once started with every informer synced and healthy. */
+  static OpsServer.Check readiness(RuntimeInfo runtime) {
+    if (!runtime.isStarted()) {
+      return new OpsServer.Check(false, "starting: informers not yet synced");
+    }
+    return runtime.allEventSourcesAreHealthy()
+        ? new OpsServer.Check(true, "ok")
+        : new OpsServer.Check(false, "unhealthy event sources: " + runtime.unhealthyEventSources().keySet());
+  }
+}

@@ -1,0 +1,296 @@
+package sites.deco.buildsecrets.ops;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.Operator;
+import io.javaoperatorsdk.operator.RuntimeInfo;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sites.deco.buildsecrets.config.GoDuration;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.controller.OperatorWiring;
+import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.sync.FleetView;
+
+/**
+ * The command line. Every flag has an environment fallback: flag, then env, then default, as in
+ * the Go operator.
+ */
+@Command(
+    name = "build-secrets-operator",
+    mixinStandardHelpOptions = true,
+    version = "build-secrets-operator 0.1.0",
+    sortOptions = false,
+    usageHelpWidth = 120,
+    description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
+        + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
+public final class Main implements Callable<Integer> {
+
+  @Option(names = "--build-secrets-backend", defaultValue = "${env:BUILD_SECRETS_BACKEND:-aws}",
+      description = "Upstream backend: aws or disabled (env BUILD_SECRETS_BACKEND, default aws).")
+  String backend;
+
+  @Option(names = "--build-secrets-resync-period", defaultValue = "${env:BUILD_SECRETS_RESYNC_PERIOD:-15m}",
+      description = "Re-read every opted-in namespace this often, ±10%% jitter; 0 disables "
+          + "(env BUILD_SECRETS_RESYNC_PERIOD, default 15m).")
+  String resyncPeriod;
+
+  @Option(names = "--namespace-prefix", defaultValue = "${env:BUILD_SECRETS_NAMESPACE_PREFIX:-sites-}",
+      description = "Namespaces <prefix><site> are site namespaces (env BUILD_SECRETS_NAMESPACE_PREFIX, default sites-).")
+  String namespacePrefix;
+
+  @Option(names = "--key-template", defaultValue = "${env:BUILD_SECRETS_KEY_TEMPLATE:-sites/{site}/build}",
+      description = "Upstream key of a site; {site} is replaced (env BUILD_SECRETS_KEY_TEMPLATE, default sites/{site}/build).")
+  String keyTemplate;
+
+  @Option(names = "--secret-name", defaultValue = "${env:BUILD_SECRETS_SECRET_NAME:-build-secrets}",
+      description = "Name of the Secret written in each site namespace (env BUILD_SECRETS_SECRET_NAME, default build-secrets).")
+  String secretName;
+
+  @Option(names = "--managed-annotation",
+      defaultValue = "${env:BUILD_SECRETS_MANAGED_ANNOTATION:-deco.sites/build-secrets-managed}",
+      description = "Namespace annotation that opts in when exactly 'enabled' "
+          + "(env BUILD_SECRETS_MANAGED_ANNOTATION, default deco.sites/build-secrets-managed).")
+  String managedAnnotation;
+
+  @Option(names = "--sync-annotation", defaultValue = "${env:BUILD_SECRETS_SYNC_ANNOTATION:-deco.sites/build-secrets-sync}",
+      description = "Namespace annotation whose every change forces a fresh read "
+          + "(env BUILD_SECRETS_SYNC_ANNOTATION, default deco.sites/build-secrets-sync).")
+  String syncAnnotation;
+
+  @Option(names = "--version-annotation",
+      defaultValue = "${env:BUILD_SECRETS_VERSION_ANNOTATION:-deco.sites/build-secrets-version}",
+      description = "Secret annotation holding the upstream version id "
+          + "(env BUILD_SECRETS_VERSION_ANNOTATION, default deco.sites/build-secrets-version).")
+  String versionAnnotation;
+
+  @Option(names = "--managed-by-label", defaultValue = "${env:BUILD_SECRETS_MANAGED_BY_LABEL:-deco.sites/managed-by=operator}",
+      description = "First ownership label, key=value (env BUILD_SECRETS_MANAGED_BY_LABEL, default deco.sites/managed-by=operator).")
+  String managedByLabel;
+
+  @Option(names = "--feature-label", defaultValue = "${env:BUILD_SECRETS_FEATURE_LABEL:-deco.sites/feature=build-secrets}",
+      description = "Second ownership label, key=value (env BUILD_SECRETS_FEATURE_LABEL, default deco.sites/feature=build-secrets).")
+  String featureLabel;
+
+  @Option(names = "--deletion-budget-percent", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_PERCENT:-10}",
+      description = "Upstream-missing deletions pause when more than this %% of managed Secrets are missing "
+          + "(env BUILD_SECRETS_DELETION_BUDGET_PERCENT, default 10).")
+  int deletionBudgetPercent;
+
+  @Option(names = "--deletion-budget-min", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_MIN:-5}",
+      description = "...but never below this many (env BUILD_SECRETS_DELETION_BUDGET_MIN, default 5).")
+  int deletionBudgetMin;
+
+  @Option(names = "--aws-call-timeout", defaultValue = "${env:BUILD_SECRETS_AWS_CALL_TIMEOUT:-10s}",
+      description = "Upper bound of one Secrets Manager call, retries included (env BUILD_SECRETS_AWS_CALL_TIMEOUT, default 10s).")
+  String awsCallTimeout;
+
+  @Option(names = "--reconcile-threads", defaultValue = "${env:BUILD_SECRETS_RECONCILE_THREADS:-16}",
+      description = "Concurrent reconciles (env BUILD_SECRETS_RECONCILE_THREADS, default 16).")
+  int reconcileThreads;
+
+  @Option(names = "--metrics-bind-address", defaultValue = "${env:METRICS_BIND_ADDRESS:-:8080}",
+      description = "host:port serving /metrics; 0 disables (env METRICS_BIND_ADDRESS, default :8080).")
+  String metricsBindAddress;
+
+  @Option(names = "--health-probe-bind-address", defaultValue = "${env:HEALTH_PROBE_BIND_ADDRESS:-:8081}",
+      description = "host:port serving /healthz and /readyz; 0 disables (env HEALTH_PROBE_BIND_ADDRESS, default :8081).")
+  String healthBindAddress;
+
+  @Option(names = "--leader-elect", defaultValue = "${env:LEADER_ELECT:-false}", arity = "0..1", fallbackValue = "true",
+      description = "Elect a leader through a Lease, so only one replica writes (env LEADER_ELECT, default false).")
+  boolean leaderElect;
+
+  @Option(names = "--leader-election-id", defaultValue = "${env:LEADER_ELECTION_ID:-build-secrets.deco.sites}",
+      description = "Name of the Lease; distinct from the Go operator's (env LEADER_ELECTION_ID, default build-secrets.deco.sites).")
+  String leaderElectionId;
+
+  @Option(names = "--leader-election-namespace", defaultValue = "${env:LEADER_ELECTION_NAMESPACE:-}",
+      description = "Namespace of the Lease (env LEADER_ELECTION_NAMESPACE, default the pod's own namespace).")
+  String leaderElectionNamespace;
+
+  @Option(names = "--log-format", defaultValue = "${env:LOG_FORMAT:-json}",
+      description = "json (one JSON object per line) or console (env LOG_FORMAT, default json).")
+  String logFormat;
+
+  @Option(names = "--log-level", defaultValue = "${env:LOG_LEVEL:-info}",
+      description = "error, warn, info, debug or trace (env LOG_LEVEL, default info).")
+  String logLevel;
+
+  public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line with its one-line error reporting; exit 2 on configuration errors. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setParameterExceptionHandler((ex, args) -> {
+      PrintWriter err = ex.getCommandLine().getErr();
+      err.println("error: " + ex.getMessage() + " (see --help)");
+      err.flush();
+      return 2;
+    });
+    cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+      PrintWriter err = commandLine.getErr();
+      if (ex instanceof IllegalArgumentException) {
+        err.println("error: " + ex.getMessage());
+        err.flush();
+        return 2;
+      }
+      throw ex;
+    });
+    return cl;
+  }
+
+  /** Maps flags into the immutable configuration; throws IllegalArgumentException with one clear line. */
+  OperatorConfig toConfig() {
+    Naming naming = new Naming(
+        namespacePrefix, keyTemplate, secretName, managedAnnotation, syncAnnotation, versionAnnotation,
+        Naming.Label.parse(managedByLabel), Naming.Label.parse(featureLabel));
+    Duration resync = parseDuration("--build-secrets-resync-period", resyncPeriod);
+    Duration timeout = parseDuration("--aws-call-timeout", awsCallTimeout);
+    if (timeout.isZero()) {
+      throw new IllegalArgumentException("--aws-call-timeout must be above 0");
+    }
+    if (reconcileThreads < 1) {
+      throw new IllegalArgumentException("--reconcile-threads must be at least 1");
+    }
+    OperatorConfig.LeaderElection election = leaderElect
+        ? new OperatorConfig.LeaderElection(leaderElectionId, leaseNamespace())
+        : null;
+    return new OperatorConfig(
+        naming, OperatorConfig.Backend.parse(backend), resync,
+        new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
+        timeout, reconcileThreads, metricsBindAddress, healthBindAddress, election);
+  }
+
+  private static Duration parseDuration(String flag, String value) {
+    try {
+      return GoDuration.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(flag + ": " + e.getMessage());
+    }
+  }
+
+  private String leaseNamespace() {
+    if (!leaderElectionNamespace.isBlank()) {
+      return leaderElectionNamespace;
+    }
+    Path inCluster = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+    try {
+      return Files.isReadable(inCluster) ? Files.readString(inCluster).trim() : "default";
+    } catch (java.io.IOException e) {
+      return "default";
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    LogSetup.Format format = switch (logFormat.trim().toLowerCase(java.util.Locale.ROOT)) {
+      case "json" -> LogSetup.Format.JSON;
+      case "console" -> LogSetup.Format.CONSOLE;
+      default -> throw new IllegalArgumentException("--log-format: '" + logFormat + "' is not json or console");
+    };
+    LogSetup.apply(format, logLevel);
+    OperatorConfig config = toConfig();
+    return run(config);
+  }
+
+  private static int run(OperatorConfig config) throws Exception {
+    Logger log = LoggerFactory.getLogger(Main.class);
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    SyncMetrics metrics = new SyncMetrics(registry);
+    String identity = identity();
+
+    KubernetesClient client = new KubernetesClientBuilder().build();
+    Source source = switch (config.backend()) {
+      case AWS -> new MeteredSource(AwsSecretsManagerSource.fromEnvironment(config.awsCallTimeout()), metrics);
+      case DISABLED -> null;
+    };
+    // A disabled backend registers no controller (JOSDK refuses to start without one), so the
+    // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
+    Operator operator = source == null
+        ? null
+        : OperatorWiring.build(config, client, source, new FleetView(), metrics, identity);
+
+    OpsServer metricsServer = OpsServer.start("metrics", config.metricsBindAddress());
+    if (metricsServer != null) {
+      metricsServer.text("/metrics", "text/plain; version=0.0.4; charset=utf-8", registry::scrape);
+    }
+    OpsServer healthServer = OpsServer.start("health", config.healthBindAddress());
+    if (healthServer != null) {
+      RuntimeInfo runtime = operator == null ? null : operator.getRuntimeInfo();
+      OpsServer.Check idle = new OpsServer.Check(true, "ok");
+      healthServer
+          .probe("/healthz", () -> runtime == null ? idle : Health.liveness(runtime))
+          .probe("/readyz", () -> runtime == null ? idle : Health.readiness(runtime));
+    }
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    // JOSDK 5.2.3's installShutdownHook ignores its timeout and installs nothing with leader
+    // election on: stop the operator ourselves, so in-flight reconciles finish and the lease is released.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: waiting up to {} for in-flight reconciles",
+          GoDuration.format(OperatorWiring.TERMINATION_TIMEOUT));
+      try {
+        if (operator != null) operator.stop();
+      } catch (RuntimeException e) {
+        log.warn("operator stop failed: {}", e.getClass().getSimpleName());
+      }
+      if (metricsServer != null) metricsServer.close();
+      if (healthServer != null) healthServer.close();
+      if (source != null) source.close();
+      client.close();
+      log.info("stopped cleanly");
+      stopped.countDown();
+    }, "shutdown"));
+
+    if (operator == null) {
+      log.warn("backend is disabled: the build-secrets controller is not registered and nothing is synced");
+    } else {
+      log.info("starting as {} with backend {} against {}", identity, config.backend().flagValue(), client.getMasterUrl());
+      operator.start();
+      log.info("operator started");
+    }
+    stopped.await();
+    return 0;
+  }
+
+  private static String identity() {
+    String pod = System.getenv("POD_NAME");
+    if (pod != null && !pod.isBlank()) {
+      return pod;
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName() + "-" + ProcessHandle.current().pid();
+    } catch (java.net.UnknownHostException e) {
+      return "build-secrets-operator-" + ProcessHandle.current().pid();
+    }
+  }
+}

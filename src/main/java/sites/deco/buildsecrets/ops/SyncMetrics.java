@@ -1,0 +1,85 @@
+package sites.deco.buildsecrets.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import sites.deco.buildsecrets.sync.Outcome;
+
+/**
+ * The operator's own meters, under {@code deco_operator_buildsecrets_*}. Every label is from a
+ * bounded set (outcome, operation, error kind): nothing per tenant, nothing from a value.
+ */
+public final class SyncMetrics {
+  private static final String PREFIX = "deco_operator_buildsecrets_";
+
+  private final MeterRegistry registry;
+  private final Map<Outcome, Counter> syncs = new EnumMap<>(Outcome.class);
+  private final Map<String, Counter> sourceRequests = new ConcurrentHashMap<>();
+  private final Map<String, Timer> sourceDurations = new ConcurrentHashMap<>();
+  private final Timer reconcileDuration;
+
+  public SyncMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (Outcome o : Outcome.values()) {
+      syncs.put(
+          o,
+          Counter.builder(PREFIX + "syncs")
+              .description("Reconciles of site namespaces, by result")
+              .tag("result", o.metricLabel())
+              .register(registry));
+    }
+    reconcileDuration =
+        Timer.builder(PREFIX + "reconcile_duration")
+            .description("Time to reconcile one site namespace, upstream read included")
+            .publishPercentileHistogram()
+            .register(registry);
+  }
+
+  public static SyncMetrics noop() {
+    return new SyncMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public void sync(Outcome outcome) {
+    syncs.get(outcome).increment();
+  }
+
+  public void reconciled(Duration took) {
+    reconcileDuration.record(took);
+  }
+
+  public void sourceRequest(String operation, String outcome, Duration took) {
+    sourceRequests
+        .computeIfAbsent(
+            operation + "/" + outcome,
+            k -> Counter.builder(PREFIX + "source_requests")
+                .description("Requests to the upstream source, by operation and outcome")
+                .tag("operation", operation)
+                .tag("outcome", outcome)
+                .register(registry))
+        .increment();
+    sourceDurations
+        .computeIfAbsent(
+            operation,
+            k -> Timer.builder(PREFIX + "source_request_duration")
+                .description("Latency of upstream source requests")
+                .tag("operation", operation)
+                .publishPercentileHistogram()
+                .register(registry))
+        .record(took);
+  }
+
+  /** Gauges read on scrape from the fleet view. */
+  public void gauge(String name, String description, Supplier<Number> value) {
+    Gauge.builder(PREFIX + name, value).description(description).register(registry);
+  }
+}

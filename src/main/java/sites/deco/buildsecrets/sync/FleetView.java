@@ -1,0 +1,93 @@
+package sites.deco.buildsecrets.sync;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+
+/**
+ * What the operator last learned about every site it reconciled, since it started. It feeds the
+ * deletion guard (which sites are missing upstream, and whether every managed Secret has been read
+ * at least once), Event de-duplication, skipping redundant reads, the gauges and {@code status}.
+ * Holds no Secret value.
+ */
+public final class FleetView {
+
+  /**
+   * @param since when the outcome last changed
+   * @param upstreamVersion version id last read, null if none
+   * @param upstreamMissing the last read found the key missing
+   * @param readSinceStart an upstream read (of any result) happened since start-up
+   * @param failures consecutive failed reads, for backoff
+   * @param fingerprint the inputs of the last reconcile (annotations, Secret resourceVersion)
+   * @param nextReadDue when the next upstream read is due even if nothing changes
+   */
+  public record SiteStatus(
+      Outcome outcome,
+      String message,
+      Instant since,
+      String upstreamVersion,
+      boolean upstreamMissing,
+      boolean readSinceStart,
+      int failures,
+      String fingerprint,
+      Instant nextReadDue) {}
+
+  private final Map<String, SiteStatus> sites = new ConcurrentHashMap<>();
+
+  public Optional<SiteStatus> get(String namespace) {
+    return Optional.ofNullable(sites.get(namespace));
+  }
+
+  /**
+   * How long to wait before reading again, when nothing that could change the answer has changed
+   * since the last reconcile: our own writes and unrelated Namespace edits land here.
+   */
+  public Optional<Duration> waitIfUnchanged(String namespace, String fingerprint, Instant now) {
+    SiteStatus s = sites.get(namespace);
+    if (s == null || s.fingerprint() == null || !s.fingerprint().equals(fingerprint)
+        || s.nextReadDue() == null || !now.isBefore(s.nextReadDue())) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.between(now, s.nextReadDue()));
+  }
+
+  /** Records a reconcile's result; true when outcome or message changed, i.e. an Event is due. */
+  public boolean record(String namespace, SiteStatus status) {
+    SiteStatus previous = sites.put(namespace, status);
+    return previous == null
+        || previous.outcome() != status.outcome()
+        || !previous.message().equals(status.message());
+  }
+
+  /** Drops a site that needs no memory: not opted in and holding no Secret. */
+  public void forget(String namespace) {
+    sites.remove(namespace);
+  }
+
+  /** Makes the next reconcile read upstream, whatever the fingerprint says. */
+  public void invalidate(String namespace) {
+    sites.computeIfPresent(
+        namespace,
+        (ns, s) -> new SiteStatus(s.outcome(), s.message(), s.since(), s.upstreamVersion(), s.upstreamMissing(),
+            s.readSinceStart(), s.failures(), null, s.nextReadDue()));
+  }
+
+  public Set<String> namespacesIn(Outcome outcome) {
+    return sites.entrySet().stream()
+        .filter(e -> e.getValue().outcome() == outcome)
+        .map(Map.Entry::getKey)
+        .collect(Collectors.toSet());
+  }
+
+  public Map<String, SiteStatus> snapshot() {
+    return Map.copyOf(sites);
+  }
+
+  public Map<Outcome, Long> countByOutcome() {
+    return sites.values().stream().collect(Collectors.groupingBy(SiteStatus::outcome, Collectors.counting()));
+  }
+}

@@ -1,0 +1,169 @@
+package sites.deco.buildsecrets.e2e;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import sites.deco.buildsecrets.testbed.TestBed;
+
+/**
+ * The built jar, run as a separate process against the test bed, as a user would run it. Its
+ * stdout and stderr go to a file under target/e2e-logs, searched afterwards for leaked values.
+ */
+final class OperatorProcess implements AutoCloseable {
+  private final Process process;
+  private final Path log;
+  private final int metricsPort;
+  private final int healthPort;
+
+  private OperatorProcess(Process process, Path log, int metricsPort, int healthPort) {
+    this.process = process;
+    this.log = log;
+    this.metricsPort = metricsPort;
+    this.healthPort = healthPort;
+  }
+
+  static Path jar() {
+    String path = System.getProperty("operator.jar");
+    Path jar = path != null ? Path.of(path) : TestBed.repoRoot().resolve("target/build-secrets-operator.jar");
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: run the package phase first");
+    }
+    return jar;
+  }
+
+  /** The java that runs these tests (>= 21), so the jar runs on the same JDK. */
+  static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Starts the operator with the test bed's environment plus {@code extraEnv}, and these flags. */
+  static OperatorProcess start(TestBed bed, String name, Map<String, String> extraEnv, String... flags) {
+    int metrics = freePort();
+    int health = freePort();
+    List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(),
+        "--metrics-bind-address=127.0.0.1:" + metrics,
+        "--health-probe-bind-address=127.0.0.1:" + health));
+    command.addAll(List.of(flags));
+    try {
+      Path dir = TestBed.repoRoot().resolve("target/e2e-logs");
+      Files.createDirectories(dir);
+      Path log = dir.resolve(name + "-" + System.currentTimeMillis() + ".log");
+      ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().putAll(bed.env());
+      pb.environment().putAll(extraEnv);
+      return new OperatorProcess(pb.start(), log, metrics, health);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  OperatorProcess awaitReady() {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+      if (!process.isAlive()) {
+        throw new IllegalStateException("operator exited with " + process.exitValue() + ":\n" + output());
+      }
+      HttpResponse<String> ready = get(healthPort, "/readyz");
+      return ready != null && ready.statusCode() == 200;
+    });
+    return this;
+  }
+
+  /** GETs a path on one of the operator's ports; null while nothing answers. */
+  HttpResponse<String> get(int port, String path) {
+    try {
+      return HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(5)).build(),
+          HttpResponse.BodyHandlers.ofString());
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  String metrics() {
+    return get(metricsPort, "/metrics").body();
+  }
+
+  int healthPort() {
+    return healthPort;
+  }
+
+  String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  Path log() {
+    return log;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** SIGTERM, then wait for a clean exit. */
+  int stop() {
+    process.destroy();
+    try {
+      if (!process.waitFor(40, TimeUnit.SECONDS)) {
+        process.destroyForcibly().waitFor();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  /** SIGKILL: no shutdown hook runs. */
+  void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  int awaitExit(Duration within) {
+    try {
+      if (!process.waitFor(within.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("operator did not exit within " + within);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      stop();
+    }
+  }
+}

@@ -1,0 +1,51 @@
+package sites.deco.buildsecrets.testbed;
+
+import io.javaoperatorsdk.operator.Operator;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.controller.OperatorWiring;
+import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.sync.FleetView;
+
+/** The operator, in-process, against the test bed's API server and moto, with a counting source. */
+public final class OperatorUnderTest implements AutoCloseable {
+  public final CountingSource source;
+  public final FleetView fleet = new FleetView();
+  public final SyncMetrics metrics = SyncMetrics.noop();
+  private final Operator operator;
+
+  public static OperatorConfig defaults(Naming naming) {
+    return new OperatorConfig(
+        naming,
+        OperatorConfig.Backend.AWS,
+        Duration.ofMinutes(15),
+        new OperatorConfig.DeletionBudget(10, 5),
+        Duration.ofSeconds(5),
+        4,
+        "0",
+        "0",
+        null);
+  }
+
+  public static OperatorUnderTest start(TestBed bed, Naming naming) {
+    return start(bed, naming, UnaryOperator.identity());
+  }
+
+  public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak) {
+    return new OperatorUnderTest(bed, tweak.apply(defaults(naming)));
+  }
+
+  private OperatorUnderTest(TestBed bed, OperatorConfig config) {
+    source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
+    operator = OperatorWiring.build(config, bed.admin(), source, fleet, metrics, "test-operator");
+    operator.start();
+  }
+
+  @Override
+  public void close() {
+    operator.stop();
+  }
+}

@@ -1,0 +1,138 @@
+package sites.deco.buildsecrets.testbed;
+
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+
+/**
+ * One real control plane (etcd + kube-apiserver) and one moto_server per test JVM, started by
+ * {@code dev/testbed} from the same cached binaries a developer uses, all on 127.0.0.1 at free
+ * ports. Tests isolate themselves by namespace and upstream key, never by resetting shared state.
+ */
+public final class TestBed {
+  private static final Pattern EXPORT = Pattern.compile("^export (\\w+)=\"(.*)\"$");
+  private static TestBed instance;
+
+  private final Path dir;
+  private final Map<String, String> env;
+  private final KubernetesClient admin;
+  private final SecretsManagerClient secretsManager;
+
+  private TestBed(Path dir, Map<String, String> env) throws IOException {
+    this.dir = dir;
+    this.env = env;
+    this.admin = new KubernetesClientBuilder()
+        .withConfig(Config.fromKubeconfig(Files.readString(Path.of(env.get("KUBECONFIG")))))
+        .build();
+    this.secretsManager = SecretsManagerClient.builder()
+        .endpointOverride(URI.create(env.get("TESTBED_MOTO_URL")))
+        .region(Region.of(env.get("AWS_REGION")))
+        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("testing", "testing")))
+        .httpClient(UrlConnectionHttpClient.create())
+        .build();
+  }
+
+  /** Starts the test bed on first use; it is stopped when the JVM exits. */
+  public static synchronized TestBed get() {
+    if (instance == null) {
+      try {
+        Path dir = repoRoot().resolve("target/it-testbed");
+        run(List.of(repoRoot().resolve("dev/testbed").toString(), "up", "--dir", dir.toString()), 900);
+        instance = new TestBed(dir, parseEnv(dir.resolve("env")));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+          try {
+            run(List.of(repoRoot().resolve("dev/testbed").toString(), "down", "--dir", dir.toString()), 60);
+          } catch (Exception ignored) {
+            // best effort at JVM exit
+          }
+        }));
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("test bed did not start: " + e.getMessage(), e);
+      }
+    }
+    return instance;
+  }
+
+  public static Path repoRoot() {
+    Path p = Path.of("").toAbsolutePath();
+    while (p != null && !Files.exists(p.resolve("dev/testbed"))) {
+      p = p.getParent();
+    }
+    if (p == null) {
+      throw new IllegalStateException("cannot find the repository root (dev/testbed) above " + Path.of("").toAbsolutePath());
+    }
+    return p;
+  }
+
+  public KubernetesClient admin() {
+    return admin;
+  }
+
+  public SecretsManagerClient secretsManager() {
+    return secretsManager;
+  }
+
+  /** The environment the test bed's env file exports (KUBECONFIG, AWS_*, TESTBED_*). */
+  public Map<String, String> env() {
+    return env;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  public String motoUrl() {
+    return env.get("TESTBED_MOTO_URL");
+  }
+
+  /** POSTs to moto's control API (reset etc.). */
+  public void moto(String path) {
+    try {
+      HttpClient.newHttpClient().send(
+          HttpRequest.newBuilder(URI.create(motoUrl() + path)).POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.discarding());
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static Map<String, String> parseEnv(Path file) throws IOException {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(file)) {
+      Matcher m = EXPORT.matcher(line.trim());
+      if (m.matches() && !m.group(1).equals("PATH")) {
+        out.put(m.group(1), m.group(2));
+      }
+    }
+    return out;
+  }
+
+  private static void run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(String.join(" ", command) + " failed:\n" + output);
+    }
+  }
+}
