@@ -1,0 +1,107 @@
+package sites.deco.buildsecrets.sync;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.SecretData;
+
+/** Hand-made builders and stubs shared by the sync tests. */
+final class SyncFixtures {
+  static final Naming NAMING = Naming.DEFAULTS;
+
+  /** A value that must never appear in any message, log text or toString(). */
+  static final String CANARY = "canary-Xq7pL2-do-not-print";
+
+  private SyncFixtures() {}
+
+  static String base64(String plain) {
+    return Base64.getEncoder().encodeToString(plain.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Asserts-friendly: the texts a value would leak as, plain or base64. */
+  static String[] leakForms(String plain) {
+    return new String[] {plain, base64(plain)};
+  }
+
+  static SiteRef site(String optInValue) {
+    return new SiteRef("sites-acme", "acme", "sites/acme/build", optInValue, false, null);
+  }
+
+  static SiteRef terminatingSite(String optInValue) {
+    return new SiteRef("sites-acme", "acme", "sites/acme/build", optInValue, true, null);
+  }
+
+  static SiteRef optedIn() {
+    return site(Naming.OPT_IN_VALUE);
+  }
+
+  static SiteRef optedOut() {
+    return site(null);
+  }
+
+  /** A Secret carrying both ownership labels, the version annotation (unless null) and the data. */
+  static Secret ownedSecret(Map<String, String> plainData, String version) {
+    Map<String, String> annotations = new HashMap<>();
+    if (version != null) {
+      annotations.put(NAMING.versionAnnotation(), version);
+    }
+    return new SecretBuilder()
+        .withNewMetadata()
+        .withName(NAMING.secretName())
+        .withNamespace("sites-acme")
+        .withUid("uid-1")
+        .withResourceVersion("17")
+        .withLabels(NAMING.ownershipLabels())
+        .withAnnotations(annotations)
+        .endMetadata()
+        .withData(SecretData.fromStrings(plainData).base64())
+        .build();
+  }
+
+  static LocalSecret.Managed managed(Map<String, String> plainData, String version) {
+    return (LocalSecret.Managed) LocalSecret.of(ownedSecret(plainData, version), NAMING);
+  }
+
+  static LocalSecret.Unowned unowned() {
+    return new LocalSecret.Unowned("42");
+  }
+
+  /** A guard that counts its calls and answers with a fixed verdict. */
+  static final class CountingGuard implements DeletionGuard {
+    private final Verdict verdict;
+    private final AtomicInteger calls = new AtomicInteger();
+
+    CountingGuard(Verdict verdict) {
+      this.verdict = verdict;
+    }
+
+    static CountingGuard allowing() {
+      return new CountingGuard(Verdict.ALLOW);
+    }
+
+    static CountingGuard pausing(String reason) {
+      return new CountingGuard(Verdict.pause(reason));
+    }
+
+    @Override
+    public Verdict verdict() {
+      calls.incrementAndGet();
+      return verdict;
+    }
+
+    int calls() {
+      return calls.get();
+    }
+  }
+
+  /** A guard that must not be consulted. */
+  static final DeletionGuard NEVER_CONSULTED =
+      () -> {
+        throw new AssertionError("the deletion guard must not be consulted for this row");
+      };
+}
