@@ -30,7 +30,6 @@ import sites.deco.buildsecrets.ops.SyncMetrics;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
-import sites.deco.buildsecrets.sync.DeletionGuard;
 import sites.deco.buildsecrets.sync.FleetDeletionGuard;
 import sites.deco.buildsecrets.sync.FleetView;
 import sites.deco.buildsecrets.sync.LocalSecret;
@@ -72,7 +71,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private IndexerResourceCache<Namespace> namespaces;
   private SecretWriter writer;
   private NamespaceEvents events;
-  private DeletionGuard guard;
+  private FleetDeletionGuard guard;
 
   public BuildSecretsReconciler(
       OperatorConfig config, Source source, FleetView fleet, SyncMetrics metrics, Clock clock, String instance) {
@@ -104,7 +103,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     namespaces = context.getPrimaryCache();
     writer = new SecretWriter(context.getClient(), naming, new CacheFiller());
     events = new NamespaceEvents(context.getClient(), instance);
-    guard = new FleetDeletionGuard(fleet, this::optedInNamespacesWithManagedSecret, config.deletionBudget());
+    guard = new FleetDeletionGuard(fleet, this::optedInNamespacesWithManagedSecret, config.deletionBudget(),
+        config.retryCap(), clock);
     return List.of(secrets, fleetTriggers);
   }
 
@@ -241,7 +241,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    */
   private void releasePausedDeletions() {
     Set<String> paused = fleet.namespacesIn(Outcome.DELETION_PAUSED);
-    if (paused.isEmpty() || !guard.verdict().allowed()) {
+    if (paused.isEmpty() || !guard.wouldAllow()) {
       return;
     }
     LOG.info("deletion guard released: re-checking {} paused namespaces", paused.size());

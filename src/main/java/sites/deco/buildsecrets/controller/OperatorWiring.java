@@ -24,14 +24,19 @@ public final class OperatorWiring {
 
   private OperatorWiring() {}
 
-  /** Builds the operator with the build-secrets controller registered. */
+  /**
+   * Builds the operator with the build-secrets controller registered.
+   *
+   * @param lease null exactly when leader election is off
+   */
   public static Operator build(
       OperatorConfig config,
       KubernetesClient client,
       Source source,
       FleetView fleet,
       SyncMetrics metrics,
-      String identity) {
+      String identity,
+      LeaderLease lease) {
     MeterRegistry registry = metrics.registry();
     Operator operator =
         new Operator(
@@ -49,6 +54,8 @@ public final class OperatorWiring {
                     LeaderElectionConfigurationBuilder.aLeaderElectionConfiguration(config.leaderElection().leaseName())
                         .withLeaseNamespace(config.leaderElection().leaseNamespace())
                         .withIdentity(identity)
+                        .withExitOnStopLeading(false)
+                        .withLeaderCallbacks(lease.callbacks())
                         .build());
               }
             });

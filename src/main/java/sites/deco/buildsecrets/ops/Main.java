@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.source.Source;
@@ -235,9 +236,10 @@ public final class Main implements Callable<Integer> {
     };
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the
     // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
+    LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);
     Operator operator = source == null
         ? null
-        : OperatorWiring.build(config, client, source, new FleetView(), metrics, identity);
+        : OperatorWiring.build(config, client, source, new FleetView(), metrics, identity, lease);
 
     OpsServer metricsServer = OpsServer.start("metrics", config.metricsBindAddress());
     if (metricsServer != null) {
@@ -259,7 +261,9 @@ public final class Main implements Callable<Integer> {
       log.info("shutting down: waiting up to {} for in-flight reconciles",
           GoDuration.format(OperatorWiring.TERMINATION_TIMEOUT));
       try {
+        if (lease != null) lease.stopping();
         if (operator != null) operator.stop();
+        if (lease != null) lease.release(client);
       } catch (RuntimeException e) {
         log.warn("operator stop failed: {}", e.getClass().getSimpleName());
       }

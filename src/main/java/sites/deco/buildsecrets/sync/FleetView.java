@@ -37,6 +37,8 @@ public final class FleetView {
       Instant nextReadDue) {}
 
   private final Map<String, SiteStatus> sites = new ConcurrentHashMap<>();
+  /** When each recent upstream-missing deletion was allowed, oldest first. */
+  private final java.util.Deque<Instant> missingDeletions = new java.util.ArrayDeque<>();
 
   public Optional<SiteStatus> get(String namespace) {
     return Optional.ofNullable(sites.get(namespace));
@@ -74,6 +76,19 @@ public final class FleetView {
         namespace,
         (ns, s) -> new SiteStatus(s.outcome(), s.message(), s.since(), s.upstreamVersion(), s.upstreamMissing(),
             s.readSinceStart(), s.failures(), null, s.nextReadDue()));
+  }
+
+  /** Counts a deletion allowed because an upstream key went missing. */
+  public synchronized void recordMissingDeletion(Instant at) {
+    missingDeletions.addLast(at);
+  }
+
+  /** Upstream-missing deletions allowed at or after {@code since}; older ones are forgotten. */
+  public synchronized int missingDeletionsSince(Instant since) {
+    while (!missingDeletions.isEmpty() && missingDeletions.peekFirst().isBefore(since)) {
+      missingDeletions.removeFirst();
+    }
+    return missingDeletions.size();
   }
 
   public Set<String> namespacesIn(Outcome outcome) {

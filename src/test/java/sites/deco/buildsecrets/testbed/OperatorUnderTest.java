@@ -30,6 +30,11 @@ public final class OperatorUnderTest implements AutoCloseable {
         null);
   }
 
+  public static OperatorConfig withResync(OperatorConfig c, Duration resync) {
+    return new OperatorConfig(c.naming(), c.backend(), resync, c.deletionBudget(), c.awsCallTimeout(),
+        c.reconcileThreads(), c.metricsBindAddress(), c.healthBindAddress(), c.leaderElection());
+  }
+
   public static OperatorUnderTest start(TestBed bed, Naming naming) {
     return start(bed, naming, UnaryOperator.identity());
   }
@@ -40,7 +45,7 @@ public final class OperatorUnderTest implements AutoCloseable {
 
   private OperatorUnderTest(TestBed bed, OperatorConfig config) {
     source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
-    operator = OperatorWiring.build(config, bed.admin(), source, fleet, metrics, "test-operator");
+    operator = OperatorWiring.build(config, bed.admin(), source, fleet, metrics, "test-operator", null);
     operator.start();
   }
 

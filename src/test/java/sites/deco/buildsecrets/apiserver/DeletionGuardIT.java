@@ -1,0 +1,94 @@
+package sites.deco.buildsecrets.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.Outcome;
+import sites.deco.buildsecrets.testbed.OperatorUnderTest;
+import sites.deco.buildsecrets.testbed.Sites;
+import sites.deco.buildsecrets.testbed.TestBed;
+
+/**
+ * The mass-deletion guard on a real API server: an emptied upstream, or an operator pointed at the
+ * wrong account, never deletes more than the budget; the pause lifts by itself.
+ */
+class DeletionGuardIT {
+  private static final Duration WITHIN = Duration.ofSeconds(30);
+  private static final Duration QUIET = Duration.ofSeconds(4);
+  private static final int FLEET = 12; // budget: max(5, 10% of 12) = 5
+
+  private final TestBed bed = TestBed.get();
+  private OperatorUnderTest op;
+
+  @AfterEach
+  void stop() {
+    if (op != null) op.close();
+  }
+
+  private List<String> fleet(Sites sites) {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < FLEET; i++) {
+      String site = Sites.fresh("g");
+      sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
+      sites.createNamespace(site, "enabled");
+      all.add(site);
+    }
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    return all;
+  }
+
+  @Test
+  void anEmptiedUpstreamDeletesAtMostTheBudgetThenPausesUntilWithinBudget() {
+    Sites sites = new Sites(bed, Sites.isolated("guard"));
+    // A short resync, so recent deletions stop counting against the budget within the test.
+    op = OperatorUnderTest.start(bed, sites.naming, c -> OperatorUnderTest.withResync(c, Duration.ofSeconds(8)));
+    List<String> all = fleet(sites);
+
+    all.forEach(s -> sites.deleteUpstream(s, false));
+    all.forEach(sites::forceSync);
+    await().atMost(WITHIN).until(() ->
+        all.stream().allMatch(s -> sites.secret(s) == null || !sites.events(s, "DeletionPaused").isEmpty()));
+    List<String> kept = all.stream().filter(s -> sites.secret(s) != null).toList();
+    assertThat(FLEET - kept.size()).as("deleted while the upstream was emptied").isLessThanOrEqualTo(5);
+    assertThat(sites.events(kept.get(0), "DeletionPaused").get(0).getMessage())
+        .contains("over the deletion budget of 5").contains("the Secret is kept");
+    await().during(QUIET).atMost(QUIET.plusSeconds(2))
+        .until(() -> kept.stream().allMatch(s -> sites.secret(s) != null));
+
+    // All keys but two come back: two missing is within budget, so those two go, by themselves,
+    // and the ones deleted earlier are recreated.
+    List<String> stillGone = kept.subList(0, 2);
+    all.stream().filter(s -> !stillGone.contains(s)).forEach(s -> sites.putUpstream(s, "{\"A\":\"" + s + "\"}"));
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      for (String s : all) {
+        assertThat(sites.secret(s)).as(s).matches(secret -> stillGone.contains(s) == (secret == null));
+      }
+    });
+  }
+
+  @Test
+  void aWrongAccountAtStartUpDeletesNothing() {
+    Naming right = Sites.isolated("guard-start");
+    Sites sites = new Sites(bed, right);
+    op = OperatorUnderTest.start(bed, right);
+    List<String> all = fleet(sites);
+    op.close();
+
+    // Same namespaces, but every key now resolves to nothing, as in another account or region.
+    Naming wrong = new Naming(right.namespacePrefix(), "elsewhere/{site}/build", right.secretName(),
+        right.managedAnnotation(), right.syncAnnotation(), right.versionAnnotation(), right.managedByLabel(),
+        right.featureLabel());
+    op = OperatorUnderTest.start(bed, wrong);
+
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()));
+    await().during(QUIET).atMost(QUIET.plusSeconds(2))
+        .until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    assertThat(op.fleet.namespacesIn(Outcome.DELETION_PAUSED)).hasSize(FLEET);
+  }
+}

@@ -1,0 +1,95 @@
+package sites.deco.buildsecrets.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.testbed.Sites;
+import sites.deco.buildsecrets.testbed.TestBed;
+
+/** Two replicas of the jar with leader election: exactly one writes, and the other takes over. */
+class LeaderElectionE2EIT {
+  private static final Duration LEASE_DURATION = Duration.ofSeconds(15); // JOSDK's default
+  private final TestBed bed = TestBed.get();
+  private final Sites sites = new Sites(bed, Sites.isolated("le"));
+  private final String leaseName = Sites.fresh("lease");
+  private final List<OperatorProcess> replicas = new ArrayList<>();
+
+  @AfterEach
+  void stopAll() {
+    replicas.forEach(OperatorProcess::close);
+  }
+
+  private OperatorProcess replica(String name) {
+    OperatorProcess p = OperatorProcess.start(bed, "le-" + name, Map.of("POD_NAME", name),
+        "--leader-elect", "--leader-election-id=" + leaseName, "--leader-election-namespace=default",
+        "--namespace-prefix=" + sites.naming.namespacePrefix(), "--key-template=" + sites.naming.keyTemplate(),
+        "--log-format=console");
+    replicas.add(p);
+    return p;
+  }
+
+  private String holder() {
+    Lease lease = bed.admin().leases().inNamespace("default").withName(leaseName).get();
+    return lease == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  private String newSite() {
+    String site = Sites.fresh("le");
+    sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
+    sites.createNamespace(site, "enabled");
+    return site;
+  }
+
+  private static long writes(OperatorProcess p) {
+    return p.output().lines().filter(l -> l.contains(": created from upstream")).count();
+  }
+
+  @Test
+  void exactlyOneReplicaWritesAndTheOtherTakesOverWhenTheLeaderDies() {
+    OperatorProcess a = replica("replica-a");
+    OperatorProcess b = replica("replica-b");
+    a.awaitReady();
+    b.awaitReady(); // a standby is ready too
+    await().atMost(Duration.ofSeconds(30)).until(() -> holder() != null);
+
+    List<String> first = List.of(newSite(), newSite(), newSite(), newSite(), newSite());
+    await().atMost(Duration.ofSeconds(30)).until(() -> first.stream().allMatch(s -> sites.secret(s) != null));
+    OperatorProcess leader = holder().equals("replica-a") ? a : b;
+    OperatorProcess standby = leader == a ? b : a;
+    assertThat(writes(leader)).isEqualTo(5);
+    assertThat(writes(standby)).isZero();
+
+    leader.kill();
+    String after = newSite();
+    await().atMost(LEASE_DURATION.plusSeconds(15)).until(() -> sites.secret(after) != null);
+    assertThat(holder()).isEqualTo(leader == a ? "replica-b" : "replica-a");
+    assertThat(writes(standby)).isEqualTo(1);
+    assertThat(first).allSatisfy(s -> assertThat(sites.secret(s)).isNotNull());
+  }
+
+  @Test
+  void aCleanShutdownReleasesTheLeaseSoTheStandbyTakesOverAtOnce() {
+    OperatorProcess a = replica("replica-a");
+    a.awaitReady();
+    await().atMost(Duration.ofSeconds(30)).until(() -> "replica-a".equals(holder()));
+    OperatorProcess b = replica("replica-b");
+    b.awaitReady();
+
+    long stoppedAt = System.nanoTime();
+    assertThat(a.stop()).isEqualTo(143);
+    assertThat(a.output()).contains("stopped cleanly");
+    await().atMost(LEASE_DURATION.minusSeconds(5)).until(() -> "replica-b".equals(holder()));
+    Duration takeover = Duration.ofNanos(System.nanoTime() - stoppedAt);
+    assertThat(takeover).isLessThan(LEASE_DURATION);
+
+    String site = newSite();
+    await().atMost(Duration.ofSeconds(20)).until(() -> sites.secret(site) != null);
+  }
+}
