@@ -71,7 +71,7 @@ class CommandLineE2EIT {
     sites.createNamespace(site, "enabled");
     try (OperatorProcess p = run(Map.of("BUILD_SECRETS_BACKEND", "disabled"), "--log-format=console")) {
       p.awaitReady();
-      assertThat(p.output()).contains("controller is not registered");
+      await().atMost(Duration.ofSeconds(10)).until(() -> p.output().contains("controller is not registered"));
       await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(5)).until(() -> sites.secret(site) == null);
     }
     sites.annotate(site, "deco.sites/build-secrets-managed", null);

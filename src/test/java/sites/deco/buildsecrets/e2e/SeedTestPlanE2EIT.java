@@ -226,6 +226,16 @@ class SeedTestPlanE2EIT {
     for (OperatorProcess run : RUNS) {
       assertThat(run.output()).as(run.log().toString()).isNotEmpty().doesNotContain(CANARY);
     }
-    assertThat(operator.metrics()).contains("deco_operator_buildsecrets_syncs_total").doesNotContain(CANARY);
+    assertThat(operator.metrics())
+        .contains("deco_operator_buildsecrets_syncs_total{result=\"created\"}")
+        .contains("deco_operator_buildsecrets_syncs_total{result=\"deletion_paused\"}")
+        .contains("deco_operator_buildsecrets_source_requests_total{operation=\"read\",outcome=\"found\"}")
+        .contains("deco_operator_buildsecrets_source_request_duration_seconds")
+        .contains("deco_operator_buildsecrets_managed_secrets")
+        .contains("deco_operator_buildsecrets_reconcile_duration_seconds")
+        .contains("jvm_memory_used_bytes")
+        .contains("operator_sdk_reconciliations_started")
+        .doesNotContain(CANARY)
+        .doesNotContain(site); // no per-tenant label
   }
 }
