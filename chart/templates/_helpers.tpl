@@ -1,0 +1,60 @@
+{{/*
+The chart name, overridable with nameOverride.
+*/}}
+{{- define "build-secrets-operator.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name for the release's objects. The release name is used alone when it already contains
+the chart name, so `helm install build-secrets-operator .` gives build-secrets-operator, not
+build-secrets-operator-build-secrets-operator.
+*/}}
+{{- define "build-secrets-operator.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "build-secrets-operator.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels on every object.
+*/}}
+{{- define "build-secrets-operator.labels" -}}
+helm.sh/chart: {{ include "build-secrets-operator.chart" . }}
+{{ include "build-secrets-operator.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "build-secrets-operator.imageTag" . | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: build-secrets-operator
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/*
+Selector labels: immutable on a Deployment, so nothing version-dependent here.
+*/}}
+{{- define "build-secrets-operator.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "build-secrets-operator.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "build-secrets-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "build-secrets-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "build-secrets-operator.imageTag" -}}
+{{- default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
