@@ -10,6 +10,8 @@ import java.time.Duration;
  * @param resyncPeriod how often each opted-in namespace is re-read; zero disables resync
  * @param deletionBudget how many upstream-missing deletions the fleet may make
  * @param awsCallTimeout upper bound for one Secrets Manager call, retries included
+ * @param awsRequestsPerSecond token-bucket rate for all Secrets Manager calls
+ * @param changeDetection how a resync finds changed keys
  * @param reconcileThreads concurrent reconciles
  * @param metricsBindAddress host:port for /metrics, or "0" to disable
  * @param healthBindAddress host:port for /healthz and /readyz, or "0" to disable
@@ -21,6 +23,8 @@ public record OperatorConfig(
     Duration resyncPeriod,
     DeletionBudget deletionBudget,
     Duration awsCallTimeout,
+    double awsRequestsPerSecond,
+    ChangeDetection changeDetection,
     int reconcileThreads,
     String metricsBindAddress,
     String healthBindAddress,
@@ -47,6 +51,25 @@ public record OperatorConfig(
   }
 
   /**
+   * {@code LIST}: one sweep per resync lists every key's current version and reads only new or
+   * changed keys, in batches. {@code GET}: every namespace reads its own key each resync (the Go
+   * operator's behaviour; the fallback when listing is denied).
+   */
+  public enum ChangeDetection {
+    LIST,
+    GET;
+
+    public static ChangeDetection parse(String text) {
+      for (ChangeDetection c : values()) {
+        if (c.name().equalsIgnoreCase(text == null ? "" : text.trim())) {
+          return c;
+        }
+      }
+      throw new IllegalArgumentException("unknown change detection '" + text + "': supported values are list, get");
+    }
+  }
+
+  /**
    * Upstream-missing deletions may proceed while the missing count is within
    * max(minimum, percent% of managed Secrets).
    */
@@ -66,6 +89,21 @@ public record OperatorConfig(
   }
 
   public record LeaderElection(String leaseName, String leaseNamespace) {}
+
+  public OperatorConfig withResyncPeriod(Duration period) {
+    return new OperatorConfig(naming, backend, period, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
+  }
+
+  public OperatorConfig withChangeDetection(ChangeDetection mode) {
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+        mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
+  }
+
+  public OperatorConfig withLeaderElection(LeaderElection election) {
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election);
+  }
 
   public boolean resyncEnabled() {
     return !resyncPeriod.isZero();

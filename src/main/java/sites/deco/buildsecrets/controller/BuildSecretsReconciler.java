@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
@@ -72,6 +73,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private SecretWriter writer;
   private NamespaceEvents events;
   private FleetDeletionGuard guard;
+  /** Null in get mode, or after falling back to it. */
+  private volatile FleetSweep sweep;
 
   public BuildSecretsReconciler(
       OperatorConfig config, Source source, FleetView fleet, SyncMetrics metrics, Clock clock, String instance) {
@@ -105,7 +108,41 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     events = new NamespaceEvents(context.getClient(), instance);
     guard = new FleetDeletionGuard(fleet, this::optedInNamespacesWithManagedSecret, config.deletionBudget(),
         config.retryCap(), clock);
+    if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
+      sweep = new FleetSweep(bulk, naming, fleet, metrics, clock, namespaces::list,
+          ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
+          ns -> fleetTriggers.propagateEvent(new ResourceID(ns)),
+          this::fallBackToGet);
+    }
     return List.of(secrets, fleetTriggers);
+  }
+
+  /** Starts change detection; called once this replica processes events (leader, or no election). */
+  public void startSweeping() {
+    FleetSweep s = sweep;
+    if (s != null) {
+      s.start(config.resyncPeriod());
+    }
+  }
+
+  public void stopSweeping() {
+    FleetSweep s = sweep;
+    if (s != null) {
+      s.stop();
+    }
+  }
+
+  /** Listing was denied: every opted-in namespace now reads its own key on its own timer. */
+  private void fallBackToGet() {
+    sweep = null;
+    namespaces.list()
+        .map(n -> SiteRef.from(n, naming))
+        .flatMap(Optional::stream)
+        .filter(SiteRef::optedIn)
+        .forEach(site -> {
+          fleet.invalidate(site.namespace());
+          fleetTriggers.propagateEvent(new ResourceID(site.namespace()));
+        });
   }
 
   @Override
@@ -126,12 +163,22 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
 
     Upstream upstream = null;
     if (SyncRules.needsUpstream(site, local)) {
-      Optional<Duration> wait = fleet.waitIfUnchanged(site.namespace(), fingerprint(site, secret), now);
-      if (wait.isPresent()) {
-        return UpdateControl.<Namespace>noUpdate().rescheduleAfter(wait.get());
+      FleetSweep s = sweep;
+      Optional<FleetSweep.Prefetched> prefetched = s == null ? Optional.empty() : s.take(site.namespace());
+      // A listing's "absent" is trusted only where it cannot cause a deletion.
+      if (prefetched.isPresent() && (prefetched.get().direct() || local instanceof LocalSecret.Absent)) {
+        upstream = prefetched.get().upstream();
+      } else {
+        Optional<Duration> wait = fleet.waitIfUnchanged(site.namespace(), fingerprint(site, secret), now);
+        if (wait.isPresent()) {
+          return s == null ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(wait.get()) : UpdateControl.noUpdate();
+        }
+        if (s != null && s.deferUntilFirstSweep(site.namespace())) {
+          return UpdateControl.noUpdate();
+        }
+        upstream = read(site);
+        fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
       }
-      upstream = read(site);
-      recordRead(site, upstream, now);
     }
 
     Plan plan = SyncRules.decide(site, local, upstream, guard);
@@ -169,20 +216,13 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  private void recordRead(SiteRef site, Upstream upstream, Instant now) {
-    FleetView.SiteStatus previous = fleet.get(site.namespace()).orElse(null);
-    boolean missing = upstream instanceof Upstream.Missing
-        || (upstream instanceof Upstream.Unreachable && previous != null && previous.upstreamMissing());
-    String version = upstream instanceof Upstream.Found f ? f.version()
-        : previous == null ? null : previous.upstreamVersion();
-    // Provisional entry so the deletion guard counts this read; finish() completes it.
-    fleet.record(site.namespace(), new FleetView.SiteStatus(
-        previous == null ? Outcome.UNCHANGED : previous.outcome(),
-        previous == null ? "" : previous.message(),
-        previous == null ? now : previous.since(),
-        version, missing, true,
-        previous == null ? 0 : previous.failures(),
-        null, null));
+  /** True for missing, false for found or invalid, null (keep the last answer) when unreachable. */
+  private static Boolean missingOrUnknown(Upstream upstream) {
+    return upstream instanceof Upstream.Unreachable ? null : upstream instanceof Upstream.Missing;
+  }
+
+  private static String versionOf(Upstream upstream) {
+    return upstream instanceof Upstream.Found f ? f.version() : null;
   }
 
   private UpdateControl<Namespace> finish(
@@ -213,7 +253,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     metrics.sync(outcome);
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
     releasePausedDeletions();
-    return next == null ? UpdateControl.noUpdate() : UpdateControl.<Namespace>noUpdate().rescheduleAfter(next);
+    // In list mode the sweep is the resync; only error backoff needs a per-namespace timer.
+    boolean timer = next != null && (sweep == null || outcome == Outcome.SOURCE_ERROR);
+    return timer ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(next) : UpdateControl.noUpdate();
   }
 
   /** When to read again: backoff after errors, the jittered resync otherwise, never for opt-outs. */

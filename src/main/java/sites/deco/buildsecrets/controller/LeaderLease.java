@@ -21,16 +21,28 @@ public final class LeaderLease {
   private final OperatorConfig.LeaderElection election;
   private final String identity;
   private final AtomicBoolean stopping = new AtomicBoolean();
+  private volatile Runnable whenLeading = () -> {};
+  private volatile Runnable whenNotLeading = () -> {};
 
   public LeaderLease(OperatorConfig.LeaderElection election, String identity) {
     this.election = election;
     this.identity = identity;
   }
 
+  /** Work that only the leader does (the fleet sweep). */
+  void whileLeading(Runnable start, Runnable stop) {
+    this.whenLeading = start;
+    this.whenNotLeading = stop;
+  }
+
   LeaderCallbacks callbacks() {
     return new LeaderCallbacks(
-        () -> LOG.info("leading as {}: this replica now writes", identity),
         () -> {
+          LOG.info("leading as {}: this replica now writes", identity);
+          whenLeading.run();
+        },
+        () -> {
+          whenNotLeading.run();
           if (!stopping.get()) {
             LOG.error("lost the lease {} as {}: exiting so the pod restarts as a standby", election.leaseName(), identity);
             new Thread(() -> System.exit(1), "lost-lease-exit").start();

@@ -25,11 +25,29 @@ public final class OperatorWiring {
   private OperatorWiring() {}
 
   /**
+   * The operator and its controller. Change detection starts with event processing: at once
+   * without leader election, else when this replica becomes leader.
+   */
+  public record Wired(Operator operator, BuildSecretsReconciler reconciler, boolean leaderElection) {
+    public void start() {
+      operator.start();
+      if (!leaderElection) {
+        reconciler.startSweeping();
+      }
+    }
+
+    public void stop() {
+      reconciler.stopSweeping();
+      operator.stop();
+    }
+  }
+
+  /**
    * Builds the operator with the build-secrets controller registered.
    *
    * @param lease null exactly when leader election is off
    */
-  public static Operator build(
+  public static Wired build(
       OperatorConfig config,
       KubernetesClient client,
       Source source,
@@ -38,6 +56,11 @@ public final class OperatorWiring {
       String identity,
       LeaderLease lease) {
     MeterRegistry registry = metrics.registry();
+    BuildSecretsReconciler reconciler =
+        new BuildSecretsReconciler(config, source, fleet, metrics, Clock.systemUTC(), identity);
+    if (lease != null) {
+      lease.whileLeading(reconciler::startSweeping, reconciler::stopSweeping);
+    }
     Operator operator =
         new Operator(
             o -> {
@@ -59,8 +82,6 @@ public final class OperatorWiring {
                         .build());
               }
             });
-    BuildSecretsReconciler reconciler =
-        new BuildSecretsReconciler(config, source, fleet, metrics, Clock.systemUTC(), identity);
     NamespaceEventFilter filter = reconciler.namespaceFilter();
     operator.register(
         reconciler,
@@ -82,7 +103,7 @@ public final class OperatorWiring {
         () -> fleet.countByOutcome().entrySet().stream()
             .filter(e -> e.getKey().state().equals("synced"))
             .mapToLong(java.util.Map.Entry::getValue).sum());
-    return operator;
+    return new Wired(operator, reconciler, config.leaderElection() != null);
   }
 
 }

@@ -2,7 +2,6 @@ package sites.deco.buildsecrets.ops;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
-import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -31,6 +30,7 @@ import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.TokenBucket;
 import sites.deco.buildsecrets.sync.FleetView;
 
 /**
@@ -106,6 +106,17 @@ public final class Main implements Callable<Integer> {
       description = "Upper bound of one Secrets Manager call, retries included (env BUILD_SECRETS_AWS_CALL_TIMEOUT, default 10s).")
   String awsCallTimeout;
 
+  @Option(names = "--aws-requests-per-second", defaultValue = "${env:BUILD_SECRETS_AWS_REQUESTS_PER_SECOND:-50}",
+      description = "Token-bucket rate for all Secrets Manager calls, far below AWS quotas "
+          + "(env BUILD_SECRETS_AWS_REQUESTS_PER_SECOND, default 50).")
+  double awsRequestsPerSecond;
+
+  @Option(names = "--change-detection", defaultValue = "${env:BUILD_SECRETS_CHANGE_DETECTION:-list}",
+      description = "list: one sweep per resync lists versions and batch-reads only changed keys; get: every "
+          + "namespace reads its key each resync. list falls back to get when listing is denied "
+          + "(env BUILD_SECRETS_CHANGE_DETECTION, default list).")
+  String changeDetection;
+
   @Option(names = "--reconcile-threads", defaultValue = "${env:BUILD_SECRETS_RECONCILE_THREADS:-16}",
       description = "Concurrent reconciles (env BUILD_SECRETS_RECONCILE_THREADS, default 16).")
   int reconcileThreads;
@@ -173,6 +184,9 @@ public final class Main implements Callable<Integer> {
     if (timeout.isZero()) {
       throw new IllegalArgumentException("--aws-call-timeout must be above 0");
     }
+    if (awsRequestsPerSecond <= 0) {
+      throw new IllegalArgumentException("--aws-requests-per-second must be above 0");
+    }
     if (reconcileThreads < 1) {
       throw new IllegalArgumentException("--reconcile-threads must be at least 1");
     }
@@ -182,7 +196,7 @@ public final class Main implements Callable<Integer> {
     return new OperatorConfig(
         naming, OperatorConfig.Backend.parse(backend), resync,
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
-        timeout, reconcileThreads, metricsBindAddress, healthBindAddress, election);
+        timeout, awsRequestsPerSecond, OperatorConfig.ChangeDetection.parse(changeDetection), reconcileThreads, metricsBindAddress, healthBindAddress, election);
   }
 
   private static Duration parseDuration(String flag, String value) {
@@ -231,13 +245,15 @@ public final class Main implements Callable<Integer> {
 
     KubernetesClient client = new KubernetesClientBuilder().build();
     Source source = switch (config.backend()) {
-      case AWS -> new MeteredSource(AwsSecretsManagerSource.fromEnvironment(config.awsCallTimeout()), metrics);
+      case AWS -> AwsSecretsManagerSource.fromEnvironment(config.awsCallTimeout(),
+          new TokenBucket(config.awsRequestsPerSecond(), (int) Math.max(1, config.awsRequestsPerSecond())),
+          new AwsCallMetrics(metrics));
       case DISABLED -> null;
     };
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the
     // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
     LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);
-    Operator operator = source == null
+    OperatorWiring.Wired operator = source == null
         ? null
         : OperatorWiring.build(config, client, source, new FleetView(), metrics, identity, lease);
 
@@ -247,7 +263,7 @@ public final class Main implements Callable<Integer> {
     }
     OpsServer healthServer = OpsServer.start("health", config.healthBindAddress());
     if (healthServer != null) {
-      RuntimeInfo runtime = operator == null ? null : operator.getRuntimeInfo();
+      RuntimeInfo runtime = operator == null ? null : operator.operator().getRuntimeInfo();
       OpsServer.Check idle = new OpsServer.Check(true, "ok");
       healthServer
           .probe("/healthz", () -> runtime == null ? idle : Health.liveness(runtime))

@@ -78,6 +78,15 @@ public final class SyncMetrics {
         .record(took);
   }
 
+  /** Counts a switch away from the cheap change detection, by reason (list_denied, batch_denied). */
+  public void changeDetectionFallback(String reason) {
+    Counter.builder(PREFIX + "change_detection_fallbacks")
+        .description("Switches from listing/batch reads to per-key reads, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
   /** Gauges read on scrape from the fleet view. */
   public void gauge(String name, String description, Supplier<Number> value) {
     Gauge.builder(PREFIX + name, value).description(description).register(registry);

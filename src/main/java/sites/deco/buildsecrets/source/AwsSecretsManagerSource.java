@@ -1,33 +1,57 @@
 package sites.deco.buildsecrets.source;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+import software.amazon.awssdk.services.secretsmanager.model.APIErrorType;
+import software.amazon.awssdk.services.secretsmanager.model.BatchGetSecretValueResponse;
 import software.amazon.awssdk.services.secretsmanager.model.DecryptionFailureException;
+import software.amazon.awssdk.services.secretsmanager.model.FilterNameStringType;
 import software.amazon.awssdk.services.secretsmanager.model.DescribeSecretResponse;
 import software.amazon.awssdk.services.secretsmanager.model.GetSecretValueResponse;
 import software.amazon.awssdk.services.secretsmanager.model.InvalidRequestException;
+import software.amazon.awssdk.services.secretsmanager.model.ListSecretsResponse;
 import software.amazon.awssdk.services.secretsmanager.model.ResourceNotFoundException;
+import software.amazon.awssdk.services.secretsmanager.model.SecretListEntry;
+import software.amazon.awssdk.services.secretsmanager.model.SecretValueEntry;
 
 /**
  * AWS Secrets Manager. Region, endpoint and credentials come from the standard AWS environment
  * ({@code AWS_REGION}, {@code AWS_ENDPOINT_URL_SECRETS_MANAGER}, the default credential chain).
  */
-public final class AwsSecretsManagerSource implements Source {
+public final class AwsSecretsManagerSource implements BulkSource {
+  /** BatchGetSecretValue takes at most 20 ids. */
+  static final int BATCH_SIZE = 20;
+  /** ListSecrets returns at most 100 entries per page. */
+  static final int PAGE_SIZE = 100;
+  private static final String CURRENT = "AWSCURRENT";
+
   private final SecretsManagerClient client;
 
   public AwsSecretsManagerSource(SecretsManagerClient client) {
     this.client = client;
   }
 
-  /** A client with explicit timeouts and adaptive (client-side rate limiting) retries. */
-  public static AwsSecretsManagerSource fromEnvironment(Duration callTimeout) {
+  /**
+   * A client with explicit timeouts, adaptive retries (client-side rate limiting on throttling),
+   * and a token bucket in front of every call.
+   */
+  public static AwsSecretsManagerSource fromEnvironment(
+      Duration callTimeout, TokenBucket limit, ExecutionInterceptor... interceptors) {
     Duration attempt = callTimeout.dividedBy(3);
     SecretsManagerClient client =
         SecretsManagerClient.builder()
@@ -37,9 +61,20 @@ public final class AwsSecretsManagerSource implements Source {
                     .socketTimeout(attempt)
                     .build())
             .overrideConfiguration(
-                c -> c.apiCallTimeout(callTimeout)
-                    .apiCallAttemptTimeout(attempt)
-                    .retryStrategy(RetryMode.ADAPTIVE_V2))
+                c -> {
+                  c.apiCallTimeout(callTimeout)
+                      .apiCallAttemptTimeout(attempt)
+                      .retryStrategy(RetryMode.ADAPTIVE_V2)
+                      .addExecutionInterceptor(new ExecutionInterceptor() {
+                        @Override
+                        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                          limit.acquire();
+                        }
+                      });
+                  for (ExecutionInterceptor i : interceptors) {
+                    c.addExecutionInterceptor(i);
+                  }
+                })
             .build();
     return new AwsSecretsManagerSource(client);
   }
@@ -67,6 +102,91 @@ public final class AwsSecretsManagerSource implements Source {
     return PayloadParser.parse(response.secretString(), response.versionId());
   }
 
+  @Override
+  public Map<String, String> currentVersions(String keyPrefix) throws SourceException {
+    Map<String, String> versions = new HashMap<>();
+    String token = null;
+    try {
+      do {
+        String page = token;
+        ListSecretsResponse response = client.listSecrets(r -> r
+            .filters(f -> f.key(FilterNameStringType.NAME).values(keyPrefix))
+            .maxResults(PAGE_SIZE)
+            .nextToken(page));
+        for (SecretListEntry entry : response.secretList()) {
+          // The name filter is a prefix match that real AWS applies case-insensitively: re-check.
+          if (entry.name().startsWith(keyPrefix) && entry.deletedDate() == null) {
+            entry.secretVersionsToStages().forEach((version, stages) -> {
+              if (stages.contains(CURRENT)) {
+                versions.put(entry.name(), version);
+              }
+            });
+          }
+        }
+        token = response.nextToken();
+      } while (token != null && !token.isEmpty());
+    } catch (SdkException e) {
+      throw translate(e);
+    }
+    return versions;
+  }
+
+  @Override
+  public Map<String, Upstream> readAll(Collection<String> keys) throws SourceException {
+    Map<String, Upstream> results = new HashMap<>();
+    List<String> all = List.copyOf(new LinkedHashSet<>(keys));
+    for (int from = 0; from < all.size(); from += BATCH_SIZE) {
+      List<String> chunk = all.subList(from, Math.min(all.size(), from + BATCH_SIZE));
+      readChunk(chunk, results);
+    }
+    for (String key : all) {
+      if (!results.containsKey(key)) {
+        results.put(key, readOrUnreachable(key)); // neither a value nor an error came back: ask alone
+      }
+    }
+    return results;
+  }
+
+  private void readChunk(List<String> chunk, Map<String, Upstream> results) throws SourceException {
+    String token = null;
+    try {
+      do {
+        String page = token;
+        BatchGetSecretValueResponse response =
+            client.batchGetSecretValue(r -> r.secretIdList(chunk).nextToken(page));
+        for (SecretValueEntry value : response.secretValues()) {
+          results.put(value.name(), value.secretString() == null
+              ? new Upstream.Invalid(PayloadRule.BINARY_SECRET, null, null)
+              : PayloadParser.parse(value.secretString(), value.versionId()));
+        }
+        for (APIErrorType error : response.errors()) {
+          String code = error.errorCode() == null ? "" : error.errorCode();
+          Upstream answer = switch (code) {
+            case "ResourceNotFoundException" -> new Upstream.Missing(Upstream.MissingReason.NOT_FOUND);
+            // Scheduled for deletion, or another per-key refusal: the single read tells which.
+            case "InvalidRequestException" -> readOrUnreachable(error.secretId());
+            case "DecryptionFailure", "DecryptionFailureException" ->
+                new Upstream.Unreachable(SourceException.Kind.DECRYPTION_FAILURE, code);
+            case "AccessDeniedException" -> new Upstream.Unreachable(SourceException.Kind.ACCESS_DENIED, code);
+            default -> new Upstream.Unreachable(SourceException.Kind.REJECTED, code);
+          };
+          results.put(error.secretId(), answer);
+        }
+        token = response.nextToken();
+      } while (token != null && !token.isEmpty());
+    } catch (SdkException e) {
+      throw translate(e);
+    }
+  }
+
+  private Upstream readOrUnreachable(String key) {
+    try {
+      return read(key);
+    } catch (SourceException e) {
+      return new Upstream.Unreachable(e.kind(), e.getMessage());
+    }
+  }
+
   private boolean isScheduledForDeletion(String key) throws SourceException {
     try {
       DescribeSecretResponse d = client.describeSecret(r -> r.secretId(key));
@@ -79,7 +199,7 @@ public final class AwsSecretsManagerSource implements Source {
   }
 
   /** Maps SDK failures to kinds. Provider messages are dropped: only codes and status travel. */
-  static SourceException translate(SdkException e) {
+  public static SourceException translate(SdkException e) {
     if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
       return new SourceException(SourceException.Kind.TIMEOUT, "no answer within the call timeout");
     }

@@ -57,6 +57,27 @@ public final class FleetView {
     return Optional.of(Duration.between(now, s.nextReadDue()));
   }
 
+  /**
+   * Notes what an upstream read (or a listing) said about a site, keeping its last outcome: the
+   * deletion guard counts it at once, before the reconcile that acts on it.
+   *
+   * @param missing the key does not exist (or is scheduled for deletion); an unreachable upstream
+   *     keeps the previous answer
+   * @param version the current version, or null to keep the previous one
+   */
+  public void noteRead(String namespace, Boolean missing, String version, Instant now) {
+    sites.compute(namespace, (ns, p) -> new SiteStatus(
+        p == null ? Outcome.UNCHANGED : p.outcome(),
+        p == null ? "" : p.message(),
+        p == null ? now : p.since(),
+        version != null ? version : p == null ? null : p.upstreamVersion(),
+        missing != null ? missing : p != null && p.upstreamMissing(),
+        true,
+        p == null ? 0 : p.failures(),
+        p == null ? null : p.fingerprint(),
+        p == null ? null : p.nextReadDue()));
+  }
+
   /** Records a reconcile's result; true when outcome or message changed, i.e. an Event is due. */
   public boolean record(String namespace, SiteStatus status) {
     SiteStatus previous = sites.put(namespace, status);

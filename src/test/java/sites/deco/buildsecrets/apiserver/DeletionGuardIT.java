@@ -47,7 +47,7 @@ class DeletionGuardIT {
   void anEmptiedUpstreamDeletesAtMostTheBudgetThenPausesUntilWithinBudget() {
     Sites sites = new Sites(bed, Sites.isolated("guard"));
     // A short resync, so recent deletions stop counting against the budget within the test.
-    op = OperatorUnderTest.start(bed, sites.naming, c -> OperatorUnderTest.withResync(c, Duration.ofSeconds(8)));
+    op = OperatorUnderTest.start(bed, sites.naming, c -> c.withResyncPeriod(Duration.ofSeconds(8)));
     List<String> all = fleet(sites);
 
     all.forEach(s -> sites.deleteUpstream(s, false));

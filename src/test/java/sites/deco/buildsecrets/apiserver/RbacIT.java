@@ -11,7 +11,6 @@ import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.javaoperatorsdk.operator.Operator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -57,7 +56,7 @@ class RbacIT {
   static KubernetesClient asOperator;
   static String identity;
   static LeaderLease lease;
-  static Operator operator;
+  static OperatorWiring.Wired operator;
 
   @BeforeAll
   static void start() throws IOException {
@@ -71,9 +70,7 @@ class RbacIT {
         .until(() -> asOperator.namespaces().list().getItems() != null);
 
     OperatorConfig.LeaderElection election = new OperatorConfig.LeaderElection(LEASE, NAMESPACE);
-    OperatorConfig d = OperatorUnderTest.defaults(sites.naming);
-    OperatorConfig config = new OperatorConfig(d.naming(), d.backend(), d.resyncPeriod(), d.deletionBudget(),
-        d.awsCallTimeout(), d.reconcileThreads(), d.metricsBindAddress(), d.healthBindAddress(), election);
+    OperatorConfig config = OperatorUnderTest.defaults(sites.naming).withLeaderElection(election);
     identity = "rbac-it-" + ProcessHandle.current().pid();
     lease = new LeaderLease(election, identity);
     // A lost Lease must fail this class (the renewal test sees it), not System.exit the test JVM

@@ -1,6 +1,5 @@
 package sites.deco.buildsecrets.testbed;
 
-import io.javaoperatorsdk.operator.Operator;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import sites.deco.buildsecrets.config.Naming;
@@ -15,7 +14,7 @@ public final class OperatorUnderTest implements AutoCloseable {
   public final CountingSource source;
   public final FleetView fleet = new FleetView();
   public final SyncMetrics metrics = SyncMetrics.noop();
-  private final Operator operator;
+  private final OperatorWiring.Wired operator;
 
   public static OperatorConfig defaults(Naming naming) {
     return new OperatorConfig(
@@ -24,15 +23,12 @@ public final class OperatorUnderTest implements AutoCloseable {
         Duration.ofMinutes(15),
         new OperatorConfig.DeletionBudget(10, 5),
         Duration.ofSeconds(5),
+        200,
+        OperatorConfig.ChangeDetection.LIST,
         4,
         "0",
         "0",
         null);
-  }
-
-  public static OperatorConfig withResync(OperatorConfig c, Duration resync) {
-    return new OperatorConfig(c.naming(), c.backend(), resync, c.deletionBudget(), c.awsCallTimeout(),
-        c.reconcileThreads(), c.metricsBindAddress(), c.healthBindAddress(), c.leaderElection());
   }
 
   public static OperatorUnderTest start(TestBed bed, Naming naming) {
@@ -40,11 +36,18 @@ public final class OperatorUnderTest implements AutoCloseable {
   }
 
   public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak) {
-    return new OperatorUnderTest(bed, tweak.apply(defaults(naming)));
+    return start(bed, naming, tweak, source -> {});
   }
 
-  private OperatorUnderTest(TestBed bed, OperatorConfig config) {
+  /** Starts with a configuration tweak and a source prepared before the operator starts. */
+  public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak,
+      java.util.function.Consumer<CountingSource> prepare) {
+    return new OperatorUnderTest(bed, tweak.apply(defaults(naming)), prepare);
+  }
+
+  private OperatorUnderTest(TestBed bed, OperatorConfig config, java.util.function.Consumer<CountingSource> prepare) {
     source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
+    prepare.accept(source);
     operator = OperatorWiring.build(config, bed.admin(), source, fleet, metrics, "test-operator", null);
     operator.start();
   }
