@@ -36,13 +36,7 @@ public record OperatorConfig(
     DISABLED;
 
     public static Backend parse(String text) {
-      for (Backend b : values()) {
-        if (b.name().equalsIgnoreCase(text == null ? "" : text.trim())) {
-          return b;
-        }
-      }
-      throw new IllegalArgumentException(
-          "unknown backend '" + text + "': supported values are aws, disabled");
+      return parseChoice(values(), text, "backend");
     }
 
     public String flagValue() {
@@ -60,12 +54,7 @@ public record OperatorConfig(
     GET;
 
     public static ChangeDetection parse(String text) {
-      for (ChangeDetection c : values()) {
-        if (c.name().equalsIgnoreCase(text == null ? "" : text.trim())) {
-          return c;
-        }
-      }
-      throw new IllegalArgumentException("unknown change detection '" + text + "': supported values are list, get");
+      return parseChoice(values(), text, "change detection");
     }
   }
 
@@ -103,6 +92,19 @@ public record OperatorConfig(
   public OperatorConfig withLeaderElection(LeaderElection election) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
         changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election);
+  }
+
+  /** Case-insensitive choice among an enum's constants; the error lists the supported values. */
+  static <E extends Enum<E>> E parseChoice(E[] choices, String text, String what) {
+    String wanted = text == null ? "" : text.trim();
+    for (E c : choices) {
+      if (c.name().equalsIgnoreCase(wanted)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException("unknown " + what + " '" + text + "': supported values are "
+        + java.util.Arrays.stream(choices).map(c -> c.name().toLowerCase(java.util.Locale.ROOT))
+            .collect(java.util.stream.Collectors.joining(", ")));
   }
 
   public boolean resyncEnabled() {

@@ -164,10 +164,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     Upstream upstream = null;
     if (SyncRules.needsUpstream(site, local)) {
       FleetSweep s = sweep;
-      Optional<FleetSweep.Prefetched> prefetched = s == null ? Optional.empty() : s.take(site.namespace());
-      // A listing's "absent" is trusted only where it cannot cause a deletion.
-      if (prefetched.isPresent() && (prefetched.get().direct() || local instanceof LocalSecret.Absent)) {
-        upstream = prefetched.get().upstream();
+      Optional<Upstream> prefetched = s == null ? Optional.empty() : s.take(site.namespace());
+      if (prefetched.isPresent()) {
+        upstream = prefetched.get(); // read directly by the sweep, in a batch
       } else {
         Optional<Duration> wait = fleet.waitIfUnchanged(site.namespace(), fingerprint(site, secret), now);
         if (wait.isPresent()) {

@@ -35,15 +35,14 @@ import sites.deco.buildsecrets.sync.SiteRef;
  * annotation of each managed Secret, reads only new or changed keys, 20 per request, and hands
  * each answer to that namespace's reconcile. An unchanged key costs no read and no write.
  *
- * <p>A listing may lag by minutes, so it never confirms anything on its own: a managed Secret whose
- * key is absent from the listing is read directly before the rule table sees it. If listing or
+ * <p>A listing may lag by minutes, so it never confirms anything on its own: every answer the rule
+ * table sees was read directly. A managed Secret whose key is absent from the listing, and a site
+ * never read before, are read; only a site already found missing by a direct read is skipped
+ * while the listing agrees. If listing or
  * batch reads are denied, the operator falls back to per-key reads, says so once, and carries on.
  */
 final class FleetSweep {
   private static final Logger LOG = LoggerFactory.getLogger(FleetSweep.class);
-
-  /** An upstream answer waiting for its reconcile; {@code direct} when read, not inferred from a listing. */
-  record Prefetched(Upstream upstream, boolean direct) {}
 
   private final BulkSource source;
   private final Naming naming;
@@ -55,7 +54,8 @@ final class FleetSweep {
   private final Consumer<String> trigger;
   private final Runnable fallBackToGet;
 
-  private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
+  /** Answers read directly by a sweep, waiting for their namespace's reconcile. */
+  private final Map<String, Upstream> prefetched = new ConcurrentHashMap<>();
   private final Set<String> deferred = ConcurrentHashMap.newKeySet();
   private volatile boolean initialSweepDone;
   private volatile boolean batchReads = true;
@@ -100,7 +100,7 @@ final class FleetSweep {
   }
 
   /** The answer the sweep prepared for this namespace, if any; consumed by the call. */
-  Optional<Prefetched> take(String namespace) {
+  Optional<Upstream> take(String namespace) {
     return Optional.ofNullable(prefetched.remove(namespace));
   }
 
@@ -162,15 +162,10 @@ final class FleetSweep {
           fleet.noteRead(site.namespace(), false, listed, now);
           unchanged++;
         }
-        case LocalSecret.Absent a when listed == null -> {
-          // Nothing to create, and nothing a listing could wrongly delete: report it without a read.
-          boolean known = fleet.get(site.namespace()).map(FleetView.SiteStatus::upstreamMissing).orElse(false);
-          fleet.noteRead(site.namespace(), true, null, now);
-          if (!known) {
-            prefetched.put(site.namespace(),
-                new Prefetched(new Upstream.Missing(Upstream.MissingReason.NOT_FOUND), false));
-            trigger.accept(site.namespace());
-          }
+        case LocalSecret.Absent a when listed == null && knownMissing(site.namespace()) -> {
+          // A direct read already found no key and the listing agrees: nothing to do. (A key just
+          // created may be missing from a lagging listing; it is found on a later sweep, or at
+          // once with a force-sync.) Sites never read, such as fresh opt-ins, are read below.
         }
         default -> candidates.put(site.upstreamKey(), site.namespace());
       }
@@ -179,7 +174,7 @@ final class FleetSweep {
     answers.forEach((key, upstream) -> {
       String ns = candidates.get(key);
       if (ns != null) {
-        prefetched.put(ns, new Prefetched(upstream, true));
+        prefetched.put(ns, upstream);
         trigger.accept(ns);
       }
     });
@@ -216,6 +211,10 @@ final class FleetSweep {
         trigger.accept(ns);
       }
     }
+  }
+
+  private boolean knownMissing(String namespace) {
+    return fleet.get(namespace).map(FleetView.SiteStatus::upstreamMissing).orElse(false);
   }
 
   private Map<String, SiteRef> optedInNamespaces() {

@@ -22,15 +22,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import sites.deco.buildsecrets.config.GoDuration;
-import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
-import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.ops.cli.DoctorCommand;
+import sites.deco.buildsecrets.ops.cli.NamingOptions;
+import sites.deco.buildsecrets.ops.cli.SourceOptions;
+import sites.deco.buildsecrets.ops.cli.StatusCommand;
+import sites.deco.buildsecrets.ops.cli.SyncCommand;
 import sites.deco.buildsecrets.source.Source;
-import sites.deco.buildsecrets.source.TokenBucket;
 import sites.deco.buildsecrets.sync.FleetView;
 
 /**
@@ -43,55 +46,19 @@ import sites.deco.buildsecrets.sync.FleetView;
     version = "build-secrets-operator 0.1.0",
     sortOptions = false,
     usageHelpWidth = 120,
+    subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class},
     description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
         + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
 public final class Main implements Callable<Integer> {
-
-  @Option(names = "--build-secrets-backend", defaultValue = "${env:BUILD_SECRETS_BACKEND:-aws}",
-      description = "Upstream backend: aws or disabled (env BUILD_SECRETS_BACKEND, default aws).")
-  String backend;
 
   @Option(names = "--build-secrets-resync-period", defaultValue = "${env:BUILD_SECRETS_RESYNC_PERIOD:-15m}",
       description = "Re-read every opted-in namespace this often, ±10%% jitter; 0 disables "
           + "(env BUILD_SECRETS_RESYNC_PERIOD, default 15m).")
   String resyncPeriod;
 
-  @Option(names = "--namespace-prefix", defaultValue = "${env:BUILD_SECRETS_NAMESPACE_PREFIX:-sites-}",
-      description = "Namespaces <prefix><site> are site namespaces (env BUILD_SECRETS_NAMESPACE_PREFIX, default sites-).")
-  String namespacePrefix;
+  @Mixin NamingOptions naming;
 
-  @Option(names = "--key-template", defaultValue = "${env:BUILD_SECRETS_KEY_TEMPLATE:-sites/{site}/build}",
-      description = "Upstream key of a site; {site} is replaced (env BUILD_SECRETS_KEY_TEMPLATE, default sites/{site}/build).")
-  String keyTemplate;
-
-  @Option(names = "--secret-name", defaultValue = "${env:BUILD_SECRETS_SECRET_NAME:-build-secrets}",
-      description = "Name of the Secret written in each site namespace (env BUILD_SECRETS_SECRET_NAME, default build-secrets).")
-  String secretName;
-
-  @Option(names = "--managed-annotation",
-      defaultValue = "${env:BUILD_SECRETS_MANAGED_ANNOTATION:-deco.sites/build-secrets-managed}",
-      description = "Namespace annotation that opts in when exactly 'enabled' "
-          + "(env BUILD_SECRETS_MANAGED_ANNOTATION, default deco.sites/build-secrets-managed).")
-  String managedAnnotation;
-
-  @Option(names = "--sync-annotation", defaultValue = "${env:BUILD_SECRETS_SYNC_ANNOTATION:-deco.sites/build-secrets-sync}",
-      description = "Namespace annotation whose every change forces a fresh read "
-          + "(env BUILD_SECRETS_SYNC_ANNOTATION, default deco.sites/build-secrets-sync).")
-  String syncAnnotation;
-
-  @Option(names = "--version-annotation",
-      defaultValue = "${env:BUILD_SECRETS_VERSION_ANNOTATION:-deco.sites/build-secrets-version}",
-      description = "Secret annotation holding the upstream version id "
-          + "(env BUILD_SECRETS_VERSION_ANNOTATION, default deco.sites/build-secrets-version).")
-  String versionAnnotation;
-
-  @Option(names = "--managed-by-label", defaultValue = "${env:BUILD_SECRETS_MANAGED_BY_LABEL:-deco.sites/managed-by=operator}",
-      description = "First ownership label, key=value (env BUILD_SECRETS_MANAGED_BY_LABEL, default deco.sites/managed-by=operator).")
-  String managedByLabel;
-
-  @Option(names = "--feature-label", defaultValue = "${env:BUILD_SECRETS_FEATURE_LABEL:-deco.sites/feature=build-secrets}",
-      description = "Second ownership label, key=value (env BUILD_SECRETS_FEATURE_LABEL, default deco.sites/feature=build-secrets).")
-  String featureLabel;
+  @Mixin SourceOptions upstream;
 
   @Option(names = "--deletion-budget-percent", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_PERCENT:-10}",
       description = "Upstream-missing deletions pause when more than this %% of managed Secrets are missing "
@@ -101,15 +68,6 @@ public final class Main implements Callable<Integer> {
   @Option(names = "--deletion-budget-min", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_MIN:-5}",
       description = "...but never below this many (env BUILD_SECRETS_DELETION_BUDGET_MIN, default 5).")
   int deletionBudgetMin;
-
-  @Option(names = "--aws-call-timeout", defaultValue = "${env:BUILD_SECRETS_AWS_CALL_TIMEOUT:-10s}",
-      description = "Upper bound of one Secrets Manager call, retries included (env BUILD_SECRETS_AWS_CALL_TIMEOUT, default 10s).")
-  String awsCallTimeout;
-
-  @Option(names = "--aws-requests-per-second", defaultValue = "${env:BUILD_SECRETS_AWS_REQUESTS_PER_SECOND:-50}",
-      description = "Token-bucket rate for all Secrets Manager calls, far below AWS quotas "
-          + "(env BUILD_SECRETS_AWS_REQUESTS_PER_SECOND, default 50).")
-  double awsRequestsPerSecond;
 
   @Option(names = "--change-detection", defaultValue = "${env:BUILD_SECRETS_CHANGE_DETECTION:-list}",
       description = "list: one sweep per resync lists versions and batch-reads only changed keys; get: every "
@@ -176,17 +134,7 @@ public final class Main implements Callable<Integer> {
 
   /** Maps flags into the immutable configuration; throws IllegalArgumentException with one clear line. */
   OperatorConfig toConfig() {
-    Naming naming = new Naming(
-        namespacePrefix, keyTemplate, secretName, managedAnnotation, syncAnnotation, versionAnnotation,
-        Naming.Label.parse(managedByLabel), Naming.Label.parse(featureLabel));
     Duration resync = parseDuration("--build-secrets-resync-period", resyncPeriod);
-    Duration timeout = parseDuration("--aws-call-timeout", awsCallTimeout);
-    if (timeout.isZero()) {
-      throw new IllegalArgumentException("--aws-call-timeout must be above 0");
-    }
-    if (awsRequestsPerSecond <= 0) {
-      throw new IllegalArgumentException("--aws-requests-per-second must be above 0");
-    }
     if (reconcileThreads < 1) {
       throw new IllegalArgumentException("--reconcile-threads must be at least 1");
     }
@@ -194,9 +142,10 @@ public final class Main implements Callable<Integer> {
         ? new OperatorConfig.LeaderElection(leaderElectionId, leaseNamespace())
         : null;
     return new OperatorConfig(
-        naming, OperatorConfig.Backend.parse(backend), resync,
+        naming.naming(), upstream.backend(), resync,
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
-        timeout, awsRequestsPerSecond, OperatorConfig.ChangeDetection.parse(changeDetection), reconcileThreads, metricsBindAddress, healthBindAddress, election);
+        upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
+        reconcileThreads, metricsBindAddress, healthBindAddress, election);
   }
 
   private static Duration parseDuration(String flag, String value) {
@@ -231,7 +180,7 @@ public final class Main implements Callable<Integer> {
     return run(config);
   }
 
-  private static int run(OperatorConfig config) throws Exception {
+  private int run(OperatorConfig config) throws Exception {
     Logger log = LoggerFactory.getLogger(Main.class);
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
@@ -245,9 +194,7 @@ public final class Main implements Callable<Integer> {
 
     KubernetesClient client = new KubernetesClientBuilder().build();
     Source source = switch (config.backend()) {
-      case AWS -> AwsSecretsManagerSource.fromEnvironment(config.awsCallTimeout(),
-          new TokenBucket(config.awsRequestsPerSecond(), (int) Math.max(1, config.awsRequestsPerSecond())),
-          new AwsCallMetrics(metrics));
+      case AWS -> upstream.open(new AwsCallMetrics(metrics));
       case DISABLED -> null;
     };
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the

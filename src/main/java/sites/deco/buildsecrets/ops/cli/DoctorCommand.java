@@ -1,0 +1,225 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import io.fabric8.kubernetes.api.model.authorization.v1.ResourceAttributesBuilder;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReview;
+import io.fabric8.kubernetes.api.model.authorization.v1.SelfSubjectAccessReviewBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.VersionInfo;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.Upstream;
+import software.amazon.awssdk.auth.credentials.AwsCredentials;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
+
+@Command(
+    name = "doctor",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpWidth = 120,
+    description = {
+        "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
+            + "every RBAC permission (SelfSubjectAccessReview), AWS credentials and region, and with --site one "
+            + "site's upstream key (version and key names only).",
+        "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
+public final class DoctorCommand implements Callable<Integer> {
+
+  /** One permission the operator needs. */
+  record Permission(String group, String resource, String verb, String name, String namespace, String why) {
+    String describe() {
+      String res = (group.isEmpty() ? "" : group + "/") + resource + (name == null ? "" : " named " + name);
+      return "RBAC: " + verb + " " + res + (namespace.isEmpty() ? " (all namespaces)" : " in namespace " + namespace);
+    }
+
+    String fix() {
+      String scope = namespace.isEmpty()
+          ? "a ClusterRole rule (bound with a ClusterRoleBinding)"
+          : "a Role rule in namespace " + namespace + " (bound with a RoleBinding)";
+      return "grant the operator's identity " + scope + ": {apiGroups: [\"" + group + "\"], resources: [\"" + resource
+          + "\"]" + (name == null ? "" : ", resourceNames: [\"" + name + "\"]") + ", verbs: [\"" + verb + "\"]} ("
+          + why + "); the Helm chart's clusterrole.yaml and role.yaml hold them";
+    }
+  }
+
+  @Spec CommandSpec spec;
+  @Mixin NamingOptions namingOptions;
+  @Mixin SourceOptions sourceOptions;
+
+  @Option(names = "--site", paramLabel = "SITE", description = "Also read this site's upstream key.")
+  String site;
+
+  @Option(names = "--leader-election-id", defaultValue = "${env:LEADER_ELECTION_ID:-build-secrets.deco.sites}",
+      description = "Name of the Lease (env LEADER_ELECTION_ID, default build-secrets.deco.sites).")
+  String leaseName;
+
+  @Option(names = "--leader-election-namespace", defaultValue = "${env:LEADER_ELECTION_NAMESPACE:-default}",
+      description = "Namespace of the Lease (env LEADER_ELECTION_NAMESPACE, default default).")
+  String leaseNamespace;
+
+  /** Every permission the operator uses, matching the Helm chart's ClusterRole and leader-election Role. */
+  static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace) {
+    List<Permission> out = new ArrayList<>();
+    for (String verb : List.of("get", "list", "watch")) {
+      out.add(new Permission("", "namespaces", verb, null, "", "site namespaces carry the opt-in annotation"));
+    }
+    for (String verb : List.of("get", "list", "watch", "update", "delete")) {
+      out.add(new Permission("", "secrets", verb, naming.secretName(), "", "the operator's one Secret per site"));
+    }
+    out.add(new Permission("", "secrets", "create", null, "", "create carries no name, so it cannot use resourceNames"));
+    out.add(new Permission("", "events", "create", null, "", "Events about each site namespace"));
+    for (String verb : List.of("get", "update", "patch")) {
+      out.add(new Permission("coordination.k8s.io", "leases", verb, leaseName, leaseNamespace,
+          "leader election, with --leader-elect"));
+    }
+    out.add(new Permission("coordination.k8s.io", "leases", "create", null, leaseNamespace,
+        "leader election, with --leader-elect"));
+    return out;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    CliSupport.quietLogging();
+    Naming naming = namingOptions.naming();
+    if (site != null && (site.isBlank() || site.contains("/"))) {
+      throw new IllegalArgumentException("--site: '" + site + "' is not a site name");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    List<DoctorCheck> checks = new ArrayList<>();
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      boolean reachable = kubeApi(client, checks);
+      List<Permission> needed = permissions(naming, leaseName, leaseNamespace);
+      if (reachable) {
+        for (Permission p : needed) {
+          checks.add(rbac(client, p));
+        }
+      } else {
+        checks.add(DoctorCheck.fail("RBAC: " + needed.size() + " permission checks skipped: the kube API is unreachable",
+            "fix the kube API check above, then run doctor again"));
+      }
+    }
+    boolean haveCredentials = awsCredentials(checks);
+    boolean haveRegion = awsRegion(checks);
+    if (site != null) {
+      if (!haveCredentials || !haveRegion) {
+        checks.add(DoctorCheck.fail("upstream key " + naming.upstreamKey(site) + ": not read",
+            "fix the AWS checks above, then run doctor again"));
+      } else {
+        checks.add(upstreamKey(naming.upstreamKey(site)));
+      }
+    }
+    out.print(DoctorCheck.render(checks));
+    out.flush();
+    return checks.stream().allMatch(DoctorCheck::ok) ? 0 : 1;
+  }
+
+  private static boolean kubeApi(KubernetesClient client, List<DoctorCheck> checks) {
+    String where = String.valueOf(client.getMasterUrl());
+    try {
+      VersionInfo v = client.getKubernetesVersion();
+      checks.add(DoctorCheck.ok("kube API reachable at " + where + ": Kubernetes " + v.getGitVersion()));
+      return true;
+    } catch (KubernetesClientException e) {
+      checks.add(DoctorCheck.fail("kube API at " + where + ": " + CliSupport.describe(e),
+          "point KUBECONFIG (or the current context: kubectl config current-context) at the cluster, "
+              + "check the API server is reachable and the credentials are valid (kubectl version)"));
+      return false;
+    }
+  }
+
+  private static DoctorCheck rbac(KubernetesClient client, Permission p) {
+    SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder()
+        .withNewSpec()
+        .withResourceAttributes(new ResourceAttributesBuilder()
+            .withGroup(p.group()).withResource(p.resource()).withVerb(p.verb())
+            .withName(p.name()).withNamespace(p.namespace())
+            .build())
+        .endSpec()
+        .build();
+    try {
+      SelfSubjectAccessReview answer = client.authorization().v1().selfSubjectAccessReview().create(review);
+      boolean allowed = answer.getStatus() != null && Boolean.TRUE.equals(answer.getStatus().getAllowed());
+      return allowed ? DoctorCheck.ok(p.describe()) : DoctorCheck.fail(p.describe() + ": denied", p.fix());
+    } catch (KubernetesClientException e) {
+      return DoctorCheck.fail(p.describe() + ": could not ask (" + CliSupport.describe(e) + ")",
+          "allow the identity to create selfsubjectaccessreviews (authorization.k8s.io; system:basic-user grants it)");
+    }
+  }
+
+  private static boolean awsCredentials(List<DoctorCheck> checks) {
+    try (DefaultCredentialsProvider provider = DefaultCredentialsProvider.builder().build()) {
+      AwsCredentials c = provider.resolveCredentials();
+      String id = c.accessKeyId() == null ? "" : c.accessKeyId();
+      String tail = id.length() <= 4 ? "****" : "…" + id.substring(id.length() - 4);
+      checks.add(DoctorCheck.ok("AWS credentials resolvable: access key id " + tail));
+      return true;
+    } catch (SdkException | IllegalStateException e) {
+      checks.add(DoctorCheck.fail("AWS credentials: none resolvable (" + e.getClass().getSimpleName() + ")",
+          "give the pod a role (IRSA: annotate the ServiceAccount with eks.amazonaws.com/role-arn; or EKS Pod Identity), "
+              + "or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a local run"));
+      return false;
+    }
+  }
+
+  private static boolean awsRegion(List<DoctorCheck> checks) {
+    try {
+      Region region = new DefaultAwsRegionProviderChain().getRegion();
+      String endpoint = firstSet("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL");
+      checks.add(DoctorCheck.ok("AWS region set: " + region.id()
+          + (endpoint == null ? "" : " (Secrets Manager endpoint " + endpoint + ")")));
+      return true;
+    } catch (SdkException | IllegalStateException e) {
+      checks.add(DoctorCheck.fail("AWS region: not set",
+          "set AWS_REGION (e.g. AWS_REGION=us-east-1) to the region holding the sites' secrets"));
+      return false;
+    }
+  }
+
+  private DoctorCheck upstreamKey(String key) {
+    try (Source source = sourceOptions.open()) {
+      Upstream answer = CliSupport.read(source, key);
+      return switch (answer) {
+        case Upstream.Found f -> DoctorCheck.ok(
+            "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
+        case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
+            "upstream key " + key + ": missing (scheduled for deletion)",
+            "restore it: aws secretsmanager restore-secret --secret-id " + key);
+        case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found)",
+            "create it as a JSON object of strings: aws secretsmanager create-secret --name " + key
+                + " --secret-string '{\"NAME\":\"...\"}' (check AWS_REGION and the account if it should exist)");
+        case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
+            "store a JSON object whose values are all strings: aws secretsmanager put-secret-value --secret-id " + key
+                + " --secret-string '{\"NAME\":\"...\"}'");
+        case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(), switch (u.kind()) {
+          case ACCESS_DENIED -> "allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on "
+              + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
+          case DECRYPTION_FAILURE -> "allow kms:Decrypt on the secret's customer-managed KMS key for the operator's role";
+          case THROTTLED -> "Secrets Manager is throttling this account: try again later or raise the quota";
+          case TIMEOUT, UNAVAILABLE -> "check network access to Secrets Manager in this region "
+              + "(AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, proxies) and --aws-call-timeout";
+          case REJECTED -> "check the key name (--key-template) and the region";
+        });
+      };
+    }
+  }
+
+  private static String firstSet(String... names) {
+    for (String n : names) {
+      String v = System.getenv(n);
+      if (v != null && !v.isBlank()) return v;
+    }
+    return null;
+  }
+}

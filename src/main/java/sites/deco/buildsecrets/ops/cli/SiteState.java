@@ -1,0 +1,51 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import sites.deco.buildsecrets.sync.Plan;
+
+/** The STATE column of {@code status}, derived from the operator's own rule table. */
+public enum SiteState {
+  SYNCED("synced"),
+  OUT_OF_SYNC("out-of-sync"),
+  UPSTREAM_MISSING("upstream-missing"),
+  DELETION_PAUSED("deletion-paused"),
+  NOT_OWNED("not-owned"),
+  INVALID("invalid"),
+  ERROR("error"),
+  OFF("off");
+
+  private final String label;
+
+  SiteState(String label) {
+    this.label = label;
+  }
+
+  public String label() {
+    return label;
+  }
+
+  /** True when the rule table's answer for a missing key should be checked against the operator's last Event. */
+  public static boolean needsLastEvent(Plan plan) {
+    return plan instanceof Plan.Keep k
+        && (k.outcome() == sites.deco.buildsecrets.sync.Outcome.UPSTREAM_MISSING
+            || k.outcome() == sites.deco.buildsecrets.sync.Outcome.DELETION_PAUSED);
+  }
+
+  /**
+   * @param lastEventDeletionPaused the namespace's most recent Event from the operator has reason DeletionPaused
+   */
+  public static SiteState of(Plan plan, boolean lastEventDeletionPaused) {
+    return switch (plan) {
+      case Plan.Create c -> OUT_OF_SYNC;
+      case Plan.Update u -> OUT_OF_SYNC;
+      case Plan.Delete d -> OUT_OF_SYNC; // only for opted-out namespaces, which status does not list
+      case Plan.Keep k -> switch (k.outcome()) {
+        case UNCHANGED, CREATED, UPDATED -> SYNCED;
+        case UPSTREAM_MISSING, DELETION_PAUSED -> lastEventDeletionPaused ? DELETION_PAUSED : UPSTREAM_MISSING;
+        case NOT_OWNED -> NOT_OWNED;
+        case INVALID_PAYLOAD -> INVALID;
+        case SOURCE_ERROR -> ERROR;
+        case OPTED_OUT, UNRECOGNISED_OPT_IN, DELETED -> OFF;
+      };
+    };
+  }
+}

@@ -1,0 +1,61 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import java.time.Duration;
+import picocli.CommandLine.Option;
+import sites.deco.buildsecrets.config.GoDuration;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.source.BulkSource;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import sites.deco.buildsecrets.source.TokenBucket;
+
+/** The backend flags, with the operator's names, environment fallbacks and defaults, as a picocli mixin. */
+public final class SourceOptions {
+
+  @Option(names = "--build-secrets-backend", defaultValue = "${env:BUILD_SECRETS_BACKEND:-aws}",
+      description = "Upstream backend: aws or disabled (env BUILD_SECRETS_BACKEND, default aws).")
+  String backend;
+
+  @Option(names = "--aws-call-timeout", defaultValue = "${env:BUILD_SECRETS_AWS_CALL_TIMEOUT:-10s}",
+      description = "Upper bound of one Secrets Manager call, retries included (env BUILD_SECRETS_AWS_CALL_TIMEOUT, default 10s).")
+  String awsCallTimeout;
+
+  @Option(names = "--aws-requests-per-second", defaultValue = "${env:BUILD_SECRETS_AWS_REQUESTS_PER_SECOND:-50}",
+      description = "Token-bucket rate for all Secrets Manager calls, far below AWS quotas "
+          + "(env BUILD_SECRETS_AWS_REQUESTS_PER_SECOND, default 50).")
+  double awsRequestsPerSecond;
+
+  public Duration callTimeout() {
+    Duration d;
+    try {
+      d = GoDuration.parse(awsCallTimeout);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--aws-call-timeout: " + e.getMessage());
+    }
+    if (d.isZero()) {
+      throw new IllegalArgumentException("--aws-call-timeout must be above 0");
+    }
+    return d;
+  }
+
+  public OperatorConfig.Backend backend() {
+    return OperatorConfig.Backend.parse(backend);
+  }
+
+  public double requestsPerSecond() {
+    if (awsRequestsPerSecond <= 0) {
+      throw new IllegalArgumentException("--aws-requests-per-second must be above 0");
+    }
+    return awsRequestsPerSecond;
+  }
+
+  /** A direct (uncached) reader of upstream keys; IllegalArgumentException (exit 2) when there is none. */
+  public BulkSource open(ExecutionInterceptor... interceptors) {
+    return switch (backend()) {
+      case AWS -> AwsSecretsManagerSource.fromEnvironment(callTimeout(),
+          new TokenBucket(requestsPerSecond(), (int) Math.max(1, requestsPerSecond())), interceptors);
+      case DISABLED -> throw new IllegalArgumentException(
+          "the backend is disabled: there is no upstream to read (use --build-secrets-backend=aws)");
+    };
+  }
+}

@@ -1,0 +1,77 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Renders {@code status} rows as a kubectl-like table or as a JSON array. Pure. */
+public final class StatusRendering {
+  static final List<String> HEADERS =
+      List.of("NAMESPACE", "SITE", "STATE", "UPSTREAM-VERSION", "SECRET-VERSION", "AGE");
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private StatusRendering() {}
+
+  public static String table(List<StatusRow> rows, int othersNotOptedIn) {
+    StringBuilder out = new StringBuilder();
+    if (rows.isEmpty()) {
+      out.append("No opted-in site namespaces.\n");
+    } else {
+      List<List<String>> cells = new ArrayList<>();
+      cells.add(HEADERS);
+      for (StatusRow r : rows) {
+        cells.add(List.of(r.namespace(), r.site(), r.state().label(), dash(r.upstreamVersion()),
+            dash(r.secretVersion()), r.age()));
+      }
+      int[] width = new int[HEADERS.size()];
+      for (List<String> line : cells) {
+        for (int i = 0; i < width.length; i++) {
+          width[i] = Math.max(width[i], line.get(i).length());
+        }
+      }
+      for (List<String> line : cells) {
+        StringBuilder l = new StringBuilder();
+        for (int i = 0; i < width.length; i++) {
+          l.append(line.get(i));
+          if (i < width.length - 1) {
+            l.append(" ".repeat(width[i] - line.get(i).length() + 3));
+          }
+        }
+        out.append(l.toString().stripTrailing()).append('\n');
+      }
+    }
+    if (othersNotOptedIn > 0) {
+      out.append(othersNotOptedIn)
+          .append(othersNotOptedIn == 1 ? " other site namespace is" : " other site namespaces are")
+          .append(" not opted in (state off).\n");
+    }
+    return out.toString();
+  }
+
+  public static String json(List<StatusRow> rows) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (StatusRow r : rows) {
+      Map<String, Object> o = new LinkedHashMap<>();
+      o.put("namespace", r.namespace());
+      o.put("site", r.site());
+      o.put("state", r.state().label());
+      o.put("upstreamVersion", r.upstreamVersion());
+      o.put("secretVersion", r.secretVersion());
+      o.put("age", r.age());
+      out.add(o);
+    }
+    try {
+      return JSON.writeValueAsString(out) + "\n";
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot render status as JSON", e);
+    }
+  }
+
+  private static String dash(String s) {
+    return s == null || s.isEmpty() ? "-" : s;
+  }
+}

@@ -1,0 +1,10 @@
+package sites.deco.buildsecrets.ops.cli;
+
+/**
+ * One opted-in site in {@code status}. Holds names, versions and a state: never Secret data.
+ *
+ * @param upstreamVersion null when upstream was not read or holds no valid version
+ * @param secretVersion the Secret's version annotation; null when there is no managed Secret
+ */
+public record StatusRow(
+    String namespace, String site, SiteState state, String upstreamVersion, String secretVersion, String age) {}

@@ -1,0 +1,68 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static sites.deco.buildsecrets.ops.cli.CliFixtures.CANARY;
+import static sites.deco.buildsecrets.ops.cli.CliFixtures.NAMING;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StatusRenderingTest {
+
+  private static StatusRow row(String ns, SiteState state, String up, String local) {
+    return new StatusRow(ns, ns.substring("sites-".length()), state, up, local, "5m");
+  }
+
+  @Test
+  void aTableHasAlignedColumnsDashesForMissingVersionsAndCountsTheOthers() {
+    String table = StatusRendering.table(List.of(
+        row("sites-acme", SiteState.SYNCED, "v1", "v1"),
+        row("sites-b", SiteState.UPSTREAM_MISSING, null, null)), 3);
+    List<String> lines = table.lines().toList();
+    assertThat(lines).hasSize(4);
+    assertThat(lines.get(0)).startsWith("NAMESPACE    SITE   STATE              UPSTREAM-VERSION   SECRET-VERSION   AGE");
+    assertThat(lines.get(1)).isEqualTo("sites-acme   acme   synced             v1                 v1               5m");
+    assertThat(lines.get(2)).isEqualTo("sites-b      b      upstream-missing   -                  -                5m");
+    assertThat(lines.get(3)).isEqualTo("3 other site namespaces are not opted in (state off).");
+  }
+
+  @Test
+  void anEmptyFleetSaysSo() {
+    assertThat(StatusRendering.table(List.of(), 0)).isEqualTo("No opted-in site namespaces.\n");
+    assertThat(StatusRendering.table(List.of(), 1)).contains("1 other site namespace is not opted in");
+  }
+
+  @Test
+  void jsonIsAnArrayWithTheSameFields() throws Exception {
+    JsonNode json = new ObjectMapper().readTree(StatusRendering.json(List.of(
+        row("sites-acme", SiteState.OUT_OF_SYNC, "v2", "v1"), row("sites-b", SiteState.NOT_OWNED, null, null))));
+    assertThat(json.isArray()).isTrue();
+    assertThat(json).hasSize(2);
+    JsonNode first = json.get(0);
+    assertThat(first.fieldNames()).toIterable()
+        .containsExactly("namespace", "site", "state", "upstreamVersion", "secretVersion", "age");
+    assertThat(first.get("state").asText()).isEqualTo("out-of-sync");
+    assertThat(first.get("upstreamVersion").asText()).isEqualTo("v2");
+    assertThat(json.get(1).get("secretVersion").isNull()).isTrue();
+    assertThat(new ObjectMapper().readTree(StatusRendering.json(List.of())).isArray()).isTrue();
+  }
+
+  @Test
+  void noRenderingEverShowsAValue() {
+    String payload = "{\"TOKEN\":\"" + CANARY + "\"}";
+    Inspection synced = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("TOKEN", CANARY), "v1"),
+        NAMING, CliFixtures.answering(payload, "v1"));
+    Inspection changed = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("TOKEN", "old"), "v0"),
+        NAMING, CliFixtures.answering(payload, "v1"));
+    List<StatusRow> rows = List.of(
+        new StatusRow("sites-acme", "acme", SiteState.of(synced.plan(), false), synced.upstreamVersion(),
+            synced.secretVersion(), "1m"),
+        new StatusRow("sites-acme", "acme", SiteState.of(changed.plan(), false), changed.upstreamVersion(),
+            changed.secretVersion(), "1m"));
+    String out = StatusRendering.table(rows, 0) + StatusRendering.json(rows) + synced + changed;
+    assertThat(out).doesNotContain(CliFixtures.leakForms()).contains("synced", "out-of-sync");
+  }
+}
