@@ -8,10 +8,14 @@ final class Health {
 
   /** Live unless an informer has died: then a restart is the cure. */
   static OpsServer.Check liveness(RuntimeInfo runtime) {
-    var unhealthy = runtime.unhealthyInformerWrappingEventSourceHealthIndicator();
+    // JOSDK answers per controller, with an empty map for a controller whose informers are fine.
+    var unhealthy = runtime.unhealthyInformerWrappingEventSourceHealthIndicator().values().stream()
+        .flatMap(byName -> byName.keySet().stream())
+        .sorted()
+        .toList();
     return unhealthy.isEmpty()
         ? new OpsServer.Check(true, "ok")
-        : new OpsServer.Check(false, "unhealthy informers: " + unhealthy.keySet());
+        : new OpsServer.Check(false, "unhealthy informers: " + unhealthy);
   }
 
   /** Ready once started with every informer synced and healthy. */
@@ -21,6 +25,7 @@ final class Health {
     }
     return runtime.allEventSourcesAreHealthy()
         ? new OpsServer.Check(true, "ok")
-        : new OpsServer.Check(false, "unhealthy event sources: " + runtime.unhealthyEventSources().keySet());
+        : new OpsServer.Check(false, "unhealthy event sources: " + runtime.unhealthyEventSources().values().stream()
+            .flatMap(byName -> byName.keySet().stream()).sorted().toList());
   }
 }
