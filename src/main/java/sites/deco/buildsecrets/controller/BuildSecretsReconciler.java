@@ -328,10 +328,5 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     public void updated(Secret written, Secret previous) {
       secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, previous);
     }
-
-    @Override
-    public void deleting(Secret secret) {
-      // Nothing to pre-fill: the fingerprint makes the delete event's reconcile skip the read.
-    }
   }
 }

@@ -51,10 +51,6 @@ public final class OpsServer implements AutoCloseable {
     return new OpsServer(server);
   }
 
-  public int port() {
-    return server.getAddress().getPort();
-  }
-
   public OpsServer text(String path, String contentType, Supplier<String> body) {
     server.createContext(path, exchange -> respond(exchange, 200, contentType, body.get()));
     return this;

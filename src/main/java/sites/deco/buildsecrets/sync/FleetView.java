@@ -119,10 +119,6 @@ public final class FleetView {
         .collect(Collectors.toSet());
   }
 
-  public Map<String, SiteStatus> snapshot() {
-    return Map.copyOf(sites);
-  }
-
   public Map<Outcome, Long> countByOutcome() {
     return sites.values().stream().collect(Collectors.groupingBy(SiteStatus::outcome, Collectors.counting()));
   }

@@ -30,8 +30,6 @@ public final class SecretWriter {
     void created(Secret written);
 
     void updated(Secret written, Secret previous);
-
-    void deleting(Secret secret);
   }
 
   private final KubernetesClient client;
@@ -112,7 +110,6 @@ public final class SecretWriter {
             .build();
     String path =
         "/api/v1/namespaces/" + current.getMetadata().getNamespace() + "/secrets/" + current.getMetadata().getName();
-    listener.deleting(current);
     try {
       // raw() returns the deleted object, values included: it is dropped unread.
       client.raw(client.getMasterUrl().toString().replaceAll("/$", "") + path, "DELETE", options);

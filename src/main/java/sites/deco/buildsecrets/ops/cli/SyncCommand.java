@@ -97,8 +97,5 @@ public final class SyncCommand implements Callable<Integer> {
 
     @Override
     public void updated(Secret written, Secret previous) {}
-
-    @Override
-    public void deleting(Secret secret) {}
   }
 }
