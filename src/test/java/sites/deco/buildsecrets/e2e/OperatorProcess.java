@@ -48,6 +48,20 @@ final class OperatorProcess implements AutoCloseable {
     return ProcessHandle.current().info().command().orElse("java");
   }
 
+  /**
+   * The command that runs the jar: the image's runtime (jlinked JRE + AppCDS archive, made by
+   * dev/build-runtime next to the jar) when it exists, else the java running these tests.
+   */
+  static List<String> launcher() {
+    Path runtime = jar().resolveSibling("runtime");
+    Path java = runtime.resolve("jre/bin/java");
+    if (Files.isExecutable(java) && Files.exists(runtime.resolve("app.jsa"))) {
+      return List.of(java.toString(), "-XX:SharedArchiveFile=" + runtime.resolve("app.jsa"), "-Xshare:auto",
+          "-jar", jar().toString());
+    }
+    return List.of(java(), "-jar", jar().toString());
+  }
+
   static int freePort() {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -60,14 +74,15 @@ final class OperatorProcess implements AutoCloseable {
   static OperatorProcess start(TestBed bed, String name, Map<String, String> extraEnv, String... flags) {
     int metrics = freePort();
     int health = freePort();
-    List<String> command = new ArrayList<>(List.of(java(), "-jar", jar().toString(),
-        "--metrics-bind-address=127.0.0.1:" + metrics,
+    List<String> command = new ArrayList<>(launcher());
+    command.addAll(List.of("--metrics-bind-address=127.0.0.1:" + metrics,
         "--health-probe-bind-address=127.0.0.1:" + health));
     command.addAll(List.of(flags));
     try {
       Path dir = TestBed.repoRoot().resolve("target/e2e-logs");
       Files.createDirectories(dir);
       Path log = dir.resolve(name + "-" + System.currentTimeMillis() + ".log");
+      System.out.println("operator " + name + ": " + String.join(" ", command));
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().putAll(bed.env());
       pb.environment().putAll(extraEnv);
