@@ -1,0 +1,671 @@
+"""The scale benchmark behind bench/run. Expects the test bed's env (KUBECONFIG, AWS_*, TESTBED_*)."""
+import argparse
+import base64
+import http.client
+import json
+import math
+import os
+import re
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+
+OPT_IN = "deco.sites/build-secrets-managed"
+FORCE_SYNC = "deco.sites/build-secrets-sync"
+SECRET = "build-secrets"
+WORKERS = 16  # the operator's default --reconcile-threads
+
+
+def log(msg):
+    print(f"bench [{time.strftime('%H:%M:%S')}]: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
+
+
+# --- counting proxy in front of moto ---------------------------------------------------------------
+
+class CountingProxy:
+    """Forwards every request to moto and counts it by X-Amz-Target. GET /__counts, POST /__reset."""
+
+    def __init__(self, upstream):
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.lock = threading.Lock()
+        self.counts = {}
+        self.seconds = {}
+        self.timeline = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # One send per response and no Nagle: headers and body written separately would meet
+            # the client's delayed ACK and add ~40 ms to every call, which real AWS does not.
+            disable_nagle_algorithm = True
+            wbufsize = 1 << 20
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):
+                if self.path == "/__counts":
+                    return self._json(proxy.snapshot())
+                self._forward()
+
+            def do_POST(self):
+                if self.path == "/__reset":
+                    proxy.reset()
+                    return self._json({})
+                self._forward()
+
+            do_PUT = do_DELETE = do_HEAD = _fwd = lambda self: self._forward()
+
+            def _json(self, obj):
+                body = json.dumps(obj).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _forward(self):
+                t_in = time.monotonic()
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n) if n else None
+                target = self.headers.get("X-Amz-Target") or f"(no target) {self.command}"
+                op = target.split(".", 1)[-1]
+                proxy.count(op)
+                t0 = time.monotonic()
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("connection", "keep-alive", "expect", "transfer-encoding")}
+                for attempt in (1, 2):
+                    conn = getattr(self, "_up", None)
+                    if conn is None:
+                        conn = self._up = http.client.HTTPConnection(
+                            proxy.upstream.hostname, proxy.upstream.port, timeout=60)
+                    try:
+                        conn.request(self.command, self.path, body=body, headers=headers)
+                        resp = conn.getresponse()
+                        data = resp.read()
+                        break
+                    except (OSError, http.client.HTTPException):
+                        conn.close()
+                        self._up = None
+                        if attempt == 2:
+                            self.send_error(502)
+                            return
+                proxy.took(op, time.monotonic() - t0, t_in)
+                self.send_response(resp.status)
+                for k, v in resp.getheaders():
+                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True, name="proxy").start()
+
+    def count(self, op):
+        with self.lock:
+            self.counts[op] = self.counts.get(op, 0) + 1
+
+    def took(self, op, seconds, arrived):
+        with self.lock:
+            self.seconds[op] = self.seconds.get(op, 0.0) + seconds
+            self.timeline.append((arrived, time.monotonic(), op))
+
+    def timing(self, since, until):
+        """Of the requests that arrived in [since, until]: how long the span was, how much of it
+        a request was in flight at the proxy (moto included), and the rest (operator side)."""
+        with self.lock:
+            reqs = [r for r in self.timeline if since <= r[0] <= until]
+        if not reqs:
+            return {}
+        span = max(r[1] for r in reqs) - min(r[0] for r in reqs)
+        busy = sum(r[1] - r[0] for r in reqs)
+        return {"requests": len(reqs), "span_s": round(span, 2), "in_proxy_and_moto_s": round(busy, 2),
+                "between_requests_s": round(span - busy, 2)}
+
+    def time_snapshot(self):
+        with self.lock:
+            return dict(self.seconds)
+
+    def snapshot(self):
+        with self.lock:
+            return dict(self.counts)
+
+    def reset(self):
+        with self.lock:
+            self.counts = {}
+            self.seconds = {}
+
+    def close(self):
+        self.server.shutdown()
+
+
+def delta(after, before):
+    out = {k: after.get(k, 0) - before.get(k, 0) for k in set(after) | set(before)}
+    return {k: v for k, v in sorted(out.items()) if v}
+
+
+# --- a small Kubernetes API client (admin client cert, one keep-alive connection per thread) -------
+
+class Kube:
+    def __init__(self, url, pki):
+        u = urllib.parse.urlsplit(url)
+        self.host, self.port = u.hostname, u.port
+        self.ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
+        self.ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
+        self.local = threading.local()
+
+    def call(self, method, path, body=None, ctype="application/json"):
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = ctype
+        for attempt in (1, 2, 3):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=60)
+            try:
+                conn.request(method, path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                return resp.status, (json.loads(raw) if raw else None)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+                if attempt == 3:
+                    raise
+                time.sleep(0.1)
+
+    def must(self, method, path, body=None, ctype="application/json", ok=(200, 201, 202)):
+        status, obj = self.call(method, path, body, ctype)
+        if status not in ok:
+            raise RuntimeError(f"{method} {path}: HTTP {status}: {str(obj)[:300]}")
+        return obj
+
+    def ensure_namespace(self, name, annotations):
+        status, obj = self.call("POST", "/api/v1/namespaces",
+                                {"apiVersion": "v1", "kind": "Namespace",
+                                 "metadata": {"name": name, "annotations": annotations}})
+        if status == 409:  # reused test bed: force the wanted opt-in state
+            want = {OPT_IN: annotations.get(OPT_IN), FORCE_SYNC: None}
+            self.annotate(name, want)
+        elif status not in (200, 201):
+            raise RuntimeError(f"create namespace {name}: HTTP {status}: {obj}")
+
+    def annotate(self, ns, annotations):
+        self.must("PATCH", f"/api/v1/namespaces/{ns}", {"metadata": {"annotations": annotations}},
+                  "application/merge-patch+json")
+
+    def secret(self, ns, name=SECRET):
+        status, obj = self.call("GET", f"/api/v1/namespaces/{ns}/secrets/{name}")
+        return obj if status == 200 else None
+
+    def build_secrets(self):
+        sel = urllib.parse.quote(f"metadata.name={SECRET}")
+        return self.must("GET", f"/api/v1/secrets?fieldSelector={sel}")["items"]
+
+
+def decoded(secret):
+    return {k: base64.b64decode(v).decode() for k, v in ((secret or {}).get("data") or {}).items()}
+
+
+class SecretWatch:
+    """Every build-secrets Secret's data, kept current by one watch (no polling load on the API server)."""
+
+    def __init__(self, kube):
+        self.kube = kube
+        self.cond = threading.Condition()
+        self.data = {}  # namespace -> decoded data
+        self.when = {}  # namespace -> time.monotonic() its last event arrived
+        self.stopped = False
+        threading.Thread(target=self._run, daemon=True, name="watch").start()
+        with self.cond:
+            while not self.stopped and not hasattr(self, "ready"):
+                self.cond.wait(1)
+
+    def _run(self):
+        sel = urllib.parse.quote(f"metadata.name={SECRET}")
+        while not self.stopped:
+            listed = self.kube.must("GET", f"/api/v1/secrets?fieldSelector={sel}")
+            with self.cond:
+                self.data = {s["metadata"]["namespace"]: decoded(s) for s in listed["items"]}
+                self.ready = True
+                self.cond.notify_all()
+            rv = listed["metadata"]["resourceVersion"]
+            conn = http.client.HTTPSConnection(self.kube.host, self.kube.port, context=self.kube.ctx, timeout=None)
+            try:
+                conn.request("GET", f"/api/v1/secrets?watch=1&fieldSelector={sel}&resourceVersion={rv}"
+                                    "&timeoutSeconds=3600", headers={"Accept": "application/json"})
+                resp = conn.getresponse()
+                while not self.stopped:
+                    line = resp.readline()
+                    if not line:
+                        break
+                    ev = json.loads(line)
+                    if ev["type"] not in ("ADDED", "MODIFIED", "DELETED"):
+                        break  # ERROR (e.g. 410 Gone): list again
+                    ns = ev["object"]["metadata"]["namespace"]
+                    with self.cond:
+                        self.when[ns] = time.monotonic()
+                        if ev["type"] == "DELETED":
+                            self.data.pop(ns, None)
+                        else:
+                            self.data[ns] = decoded(ev["object"])
+                        self.cond.notify_all()
+            except (OSError, http.client.HTTPException, ValueError):
+                time.sleep(0.2)
+            finally:
+                conn.close()
+
+    def wait(self, predicate, timeout, what, alive=lambda: None, namespaces=()):
+        """Blocks until predicate(data) holds; returns when the last event about `namespaces`
+        arrived (time.monotonic()), or the moment the predicate was seen to hold."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not predicate(self.data):
+                alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
+                self.cond.wait(min(left, 0.5))
+            times = [self.when[ns] for ns in namespaces if ns in self.when]
+            return max(times) if times else time.monotonic()
+
+    def count(self, expected):
+        with self.cond:
+            return sum(1 for ns, d in expected.items() if self.data.get(ns) == d)
+
+
+def apiserver_requests(kube):
+    """apiserver_request_total summed by verb and resource (the API server's own count)."""
+    conn = http.client.HTTPSConnection(kube.host, kube.port, context=kube.ctx, timeout=30)
+    conn.request("GET", "/metrics")
+    body = conn.getresponse().read().decode()
+    conn.close()
+    out = {}
+    for line in body.splitlines():
+        if line.startswith("apiserver_request_total{"):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
+            key = f"{labels.get('verb')} {labels.get('resource')}"
+            out[key] = out.get(key, 0) + float(line.rsplit(" ", 1)[1])
+    return out
+
+
+def payload(site, tag="v0"):
+    return {"TENANT_TOKEN": f"tok-{site}-{tag}", "API_URL": f"https://{site}.example", "MODE": tag}
+
+
+def secret_body(name, site):
+    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": name,
+                         "labels": {"deco.sites/managed-by": "operator", "deco.sites/feature": "build-secrets"},
+                         "annotations": {"deco.sites/build-secrets-version": str(uuid.uuid4())}},
+            "data": {k: base64.b64encode(v.encode()).decode() for k, v in payload(site).items()}}
+
+
+def parallel(fn, items, workers=WORKERS):
+    with ThreadPoolExecutor(workers) as ex:
+        return list(ex.map(fn, items))
+
+
+# --- the operator process ---------------------------------------------------------------------------
+
+SWEEP = re.compile(r"sweep: (\d+) keys listed, (\d+) unchanged, (\d+) read in batches, took (\d+) ms")
+
+
+class Operator:
+    def __init__(self, java, jar, log_dir, env, flags, proxy, name):
+        self.metrics_port, self.health_port = free_port(), free_port()
+        os.makedirs(log_dir, exist_ok=True)
+        self.log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
+        # BENCH_JAVA_OPTS (e.g. "-Xmx128m") is for experiments; the reported figures use none.
+        cmd = [java, *os.environ.get("BENCH_JAVA_OPTS", "").split(), "-jar", jar, "--log-format=console",
+               f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
+               f"--health-probe-bind-address=127.0.0.1:{self.health_port}", *flags]
+        self.proxy = proxy
+        self.sweeps = []  # (monotonic time seen, parsed line, proxy counts then)
+        self.cond = threading.Condition()
+        log(f"starting operator ({name}): {' '.join(flags)}; log {self.log_path}")
+        self.started = time.monotonic()
+        self.out = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+        self.stop_tail = False
+        threading.Thread(target=self._tail, daemon=True).start()
+
+    def _tail(self):
+        with open(self.log_path, "rb") as f:
+            buf = b""
+            while not self.stop_tail:
+                chunk = f.read()
+                if not chunk:
+                    time.sleep(0.01)
+                    continue
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                for line in lines:
+                    m = SWEEP.search(line.decode(errors="replace"))
+                    if m:
+                        counts = self.proxy.snapshot()
+                        with self.cond:
+                            self.sweeps.append((time.monotonic(), tuple(int(x) for x in m.groups()), counts))
+                            self.cond.notify_all()
+
+    def wait_sweep(self, after_index, timeout=180):
+        """Waits for sweep line number after_index (0-based) and returns it."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.sweeps) <= after_index:
+                self.check_alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"no sweep line #{after_index + 1} within {timeout}s")
+                self.cond.wait(min(left, 1))
+            return self.sweeps[after_index]
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"operator exited with {self.proc.returncode}; see {self.log_path}")
+
+    def http(self, port, path):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        except OSError:
+            return None, None
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if self.http(self.health_port, "/readyz")[0] == 200:
+                return (time.monotonic() - self.started) * 1000
+            time.sleep(0.02)
+        raise RuntimeError("operator not ready")
+
+    def heap_used_mb(self):
+        _, body = self.http(self.metrics_port, "/metrics")
+        total = 0.0
+        for line in (body or "").splitlines():
+            if line.startswith("jvm_memory_used_bytes{") and 'area="heap"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+        return total / 2**20
+
+    def rss_mb(self):
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return None
+
+    def stop(self):
+        self.stop_tail = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+# --- the benchmark -----------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--namespaces", type=int, default=1000)
+    ap.add_argument("--unrelated-secrets", type=int, default=0)
+    ap.add_argument("--jar", required=True)
+    ap.add_argument("--java", required=True)
+    ap.add_argument("--log-dir", required=True)
+    a = ap.parse_args()
+    n, m = a.namespaces, a.unrelated_secrets
+    samples = min(100, n)
+    resync = 20
+    wall0 = time.monotonic()
+
+    moto_url = os.environ["TESTBED_MOTO_URL"]
+    kube = Kube(os.environ["TESTBED_APISERVER_URL"], os.path.join(os.environ["TESTBED_DIR"], "pki"))
+    sm = boto3.client("secretsmanager", endpoint_url=moto_url, region_name=os.environ["AWS_REGION"])
+    site = lambda i: f"bench-{i}"
+    optin_site = lambda i: f"bench-optin-{i}"
+    late_sites = ["bench-late-0", "bench-late-1"]
+    bench_sites = [site(i) for i in range(n)]
+    optin_sites = [optin_site(i) for i in range(samples)]
+
+    # 1. A clean slate (a reused test bed keeps namespaces; moto and the Secrets are reset).
+    log("resetting moto and any earlier bench state")
+    c = http.client.HTTPConnection(urllib.parse.urlsplit(moto_url).hostname, urllib.parse.urlsplit(moto_url).port)
+    c.request("POST", "/moto-api/reset")
+    c.getresponse().read()
+    wanted = {f"sites-{s}" for s in bench_sites}
+    for ns in kube.must("GET", "/api/v1/namespaces")["items"]:
+        name = ns["metadata"]["name"]
+        if name.startswith("sites-bench-") and name not in wanted \
+                and (ns["metadata"].get("annotations") or {}).get(OPT_IN):
+            kube.annotate(name, {OPT_IN: None})
+    stale = [s for s in kube.build_secrets() if s["metadata"]["namespace"].startswith("sites-bench-")]
+    parallel(lambda s: kube.call("DELETE", f"/api/v1/namespaces/{s['metadata']['namespace']}/secrets/{SECRET}"), stale)
+
+    # 2. Upstream keys straight into moto (not counted), then namespaces and unrelated Secrets.
+    t = time.monotonic()
+    every = bench_sites + optin_sites + late_sites
+    parallel(lambda s: sm.create_secret(Name=f"sites/{s}/build", SecretString=json.dumps(payload(s))), every, 8)
+    log(f"{len(every)} upstream keys created in moto in {time.monotonic() - t:.1f}s")
+    t = time.monotonic()
+    parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {OPT_IN: "enabled"}), bench_sites)
+    parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {}), optin_sites + late_sites)
+    unrelated_ns = [f"unrelated-{k}" for k in range(10)] if m else []
+    parallel(lambda ns: kube.ensure_namespace(ns, {}), unrelated_ns)
+    parallel(lambda i: kube.call("POST", f"/api/v1/namespaces/unrelated-{i % 10}/secrets",
+                                 secret_body(f"unrelated-{i}", f"u{i}")), range(m))
+    log(f"{n}+{len(optin_sites) + len(late_sites)} namespaces and {m} unrelated Secrets in {time.monotonic() - t:.1f}s")
+
+    # 3. The baseline: the same API server creating N Secrets, 16 workers, no operator.
+    raw_ns = [f"raw-{k}" for k in range(50)]
+    parallel(lambda ns: kube.ensure_namespace(ns, {}), raw_ns)
+    parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
+    t = time.monotonic()
+    parallel(lambda i: kube.must("POST", f"/api/v1/namespaces/raw-{i % 50}/secrets", secret_body(f"raw-{i}", site(i))),
+             range(n))
+    raw_create = time.monotonic() - t
+    parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
+    log(f"raw create of {n} Secrets: {raw_create:.2f}s")
+
+    proxy = CountingProxy(moto_url)
+    env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url)
+    res = {"namespaces": n}
+    by_op = {}
+    op = None
+    try:
+        # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
+        watch = SecretWatch(kube)
+        api_before = apiserver_requests(kube)
+        op = Operator(a.java, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-list")
+        expected = {f"sites-{s}": payload(s) for s in bench_sites}
+        ready_ms = op.wait_ready()
+        done_at = watch.wait(lambda d: all(d.get(ns) == v for ns, v in expected.items()), 600,
+                             f"cold sync of {n} Secrets", op.check_alive, expected)
+        if op.sweeps:
+            by_op["cold_first_sweep_timing"] = proxy.timing(op.started, op.sweeps[0][0])
+        cold = done_at - op.started
+        cold_counts = proxy.snapshot()
+        api = delta(apiserver_requests(kube), api_before)
+        res.update(cold_sync_seconds=round(cold, 2), raw_create_seconds=round(raw_create, 2),
+                   cold_ratio=round(cold / raw_create, 2), sm_requests_cold=sum(cold_counts.values()),
+                   startup_to_ready_ms=round(ready_ms), cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
+        by_op["cold"] = delta(cold_counts, {})
+        by_op["cold_sm_seconds_in_moto"] = {k: round(v, 2) for k, v in proxy.time_snapshot().items()}
+        by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
+        sweep0 = op.sweeps[0][1] if op.sweeps else None
+        log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, first sweep {sweep0}, requests {by_op['cold']}, "
+            f"seconds inside moto {by_op['cold_sm_seconds_in_moto']}, kube-apiserver requests {by_op['cold_kube_api_requests']}")
+
+        # 5. One sweep with nothing changed: counts between two consecutive sweep lines.
+        idx = len(op.sweeps)
+        _, line0, c0 = op.wait_sweep(idx)
+        _, line1, c1 = op.wait_sweep(idx + 1)
+        by_op["resync_unchanged"] = delta(c1, c0)
+        res["sm_requests_resync_unchanged"] = sum(by_op["resync_unchanged"].values())
+        log(f"unchanged sweep {line1}: {by_op['resync_unchanged']}")
+        res["rss_mb"] = round(op.rss_mb(), 1)
+        res["heap_used_mb"] = round(op.heap_used_mb(), 1)
+
+        # 6. One sweep after 1% of the keys changed (written right after a sweep line).
+        changed = bench_sites[:max(1, n // 100)]
+        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, "v1"))),
+                 changed, 8)
+        _, line2, c2 = op.wait_sweep(idx + 2)
+        by_op["resync_changed"] = delta(c2, c1)
+        res["sm_requests_resync_changed"] = sum(by_op["resync_changed"].values())
+        watch.wait(lambda d: all(d.get(f"sites-{s}") == payload(s, "v1") for s in changed), 60,
+                   "the changed keys after the sweep", op.check_alive)
+        log(f"changed sweep ({len(changed)} keys) {line2}: {by_op['resync_changed']}")
+
+        # 7. Fresh opt-ins, one at a time.
+        c = proxy.snapshot()
+        lat = []
+        for s in optin_sites:
+            t = time.monotonic()
+            kube.annotate(f"sites-{s}", {OPT_IN: "enabled"})
+            done_at = watch.wait(lambda d: d.get(f"sites-{s}") == payload(s), 60, f"fresh opt-in sites-{s}",
+                                 namespaces=[f"sites-{s}"])
+            lat.append((done_at - t) * 1000)
+        by_op["annotate"] = delta(proxy.snapshot(), c)
+        res["annotate_to_secret_ms_p50"] = round(statistics.median(lat))
+        res["annotate_to_secret_ms_p99"] = round(pct(lat, 99))
+        log(f"fresh opt-ins: p50 {res['annotate_to_secret_ms_p50']} ms, p99 {res['annotate_to_secret_ms_p99']} ms, "
+            f"max {max(lat):.0f} ms; requests {by_op['annotate']}")
+
+        # 8. Force-syncs, one at a time: new upstream value, then the annotation.
+        c = proxy.snapshot()
+        lat = []
+        for k, s in enumerate(bench_sites[-samples:]):
+            tag = f"fs{k}-{uuid.uuid4().hex[:8]}"
+            sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, tag)))
+            t = time.monotonic()
+            kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
+            done_at = watch.wait(lambda d: d.get(f"sites-{s}") == payload(s, tag), 60, f"force-sync of sites-{s}",
+                                 namespaces=[f"sites-{s}"])
+            lat.append((done_at - t) * 1000)
+            expected[f"sites-{s}"] = payload(s, tag)
+        by_op["force_sync"] = delta(proxy.snapshot(), c)
+        res["force_sync_ms_p50"] = round(statistics.median(lat))
+        res["force_sync_ms_p99"] = round(pct(lat, 99))
+        log(f"force-syncs: p50 {res['force_sync_ms_p50']} ms, p99 {res['force_sync_ms_p99']} ms, "
+            f"max {max(lat):.0f} ms; requests {by_op['force_sync']}")
+
+        # 9. Fresh opt-ins while a sweep has every key to read: change 100% of the keys after a
+        # sweep line; annotate one namespace the moment the next sweep's first ListSecrets reaches
+        # the proxy, and a second one the moment that sweep logs its line (all N reconciles queued).
+        idx = len(op.sweeps)
+        op.wait_sweep(idx)
+        t = time.monotonic()
+        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, "all"))),
+                 bench_sites, 8)
+        log(f"{n} keys changed in moto in {time.monotonic() - t:.1f}s")
+        base = proxy.snapshot()
+        deadline = time.monotonic() + 3 * resync
+        while proxy.snapshot().get("ListSecrets", 0) == base.get("ListSecrets", 0):
+            if time.monotonic() > deadline:
+                raise RuntimeError("next sweep never started")
+            time.sleep(0.005)
+        t_list = time.monotonic()
+        kube.annotate(f"sites-{late_sites[0]}", {OPT_IN: "enabled"})
+        _, line_all, c_all = op.wait_sweep(idx + 1)
+        t_line = time.monotonic()
+        kube.annotate(f"sites-{late_sites[1]}", {OPT_IN: "enabled"})
+        d0 = watch.wait(lambda d: d.get(f"sites-{late_sites[0]}") == payload(late_sites[0]), 120, "opt-in during sweep",
+                        namespaces=[f"sites-{late_sites[0]}"])
+        d1 = watch.wait(lambda d: d.get(f"sites-{late_sites[1]}") == payload(late_sites[1]), 120, "opt-in after sweep",
+                        namespaces=[f"sites-{late_sites[1]}"])
+        res["new_optin_during_resync_ms"] = round((d0 - t_list) * 1000)
+        res["new_optin_behind_resync_writes_ms"] = round((d1 - t_line) * 1000)
+        expected = {f"sites-{s}": payload(s, "all") for s in bench_sites}
+        all_done = watch.wait(lambda d: all(d.get(ns) == v for ns, v in expected.items()), 300,
+                              "the 100% change", op.check_alive, expected)
+        by_op["resync_all_changed_timing"] = proxy.timing(t_list - 0.5, t_line)
+        by_op["resync_all_changed"] = delta(c_all, base)
+        log(f"100%-changed sweep {line_all}: opt-in annotated at its first ListSecrets -> Secret in "
+            f"{res['new_optin_during_resync_ms']} ms; annotated at its log line (N reconciles queued) -> "
+            f"{res['new_optin_behind_resync_writes_ms']} ms; all {n} Secrets updated {all_done - t_list:.1f}s after "
+            f"the sweep started ({all_done - t_line:.1f}s after its line); requests {by_op['resync_all_changed']}")
+        res["rss_mb_peak"] = round(op.rss_mb(), 1)
+
+        # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys.
+        for s in optin_sites + late_sites:
+            kube.annotate(f"sites-{s}", {OPT_IN: None, FORCE_SYNC: None})
+        watch.wait(lambda d: len(d) == n, 60, "opted-out Secrets to be deleted")
+        op.stop()
+        op = None
+
+        # 10. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread
+        # over N/50 s; each key is then read again after P +-10%. Counting over
+        # [first read + P/2, first read + 3P/2) sees exactly one later read of every key, provided
+        # the start-up spread is under 0.4 P: hence P = max(20 s, N/20 s + 5 s).
+        period = max(resync, math.ceil(n / 20) + 5)
+        proxy.reset()
+        op = Operator(a.java, a.jar, a.log_dir, env,
+                      ["--change-detection=get", f"--build-secrets-resync-period={period}s"], proxy, "bench-get")
+        op.wait_ready()
+        deadline = time.monotonic() + 300
+        while proxy.snapshot().get("GetSecretValue", 0) == 0:
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("per-key mode never read")
+            time.sleep(0.01)
+        t_first = time.monotonic()
+        time.sleep(period / 2)
+        c = proxy.snapshot()
+        by_op["get_mode_startup"] = c
+        time.sleep(t_first + 1.5 * period - time.monotonic())
+        by_op["get_mode_one_period"] = delta(proxy.snapshot(), c)
+        res["sm_requests_resync_unchanged_get_mode"] = sum(by_op["get_mode_one_period"].values())
+        res["get_mode_period_seconds"] = period
+        log(f"per-key mode, start-up reads {c}; over one {period}s period: {by_op['get_mode_one_period']}")
+    finally:
+        if op is not None:
+            op.stop()
+        proxy.close()
+
+    log("requests by operation, per phase: " + json.dumps(by_op))
+    log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
+    order = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "sm_requests_cold",
+             "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_resync_unchanged_get_mode",
+             "rss_mb", "heap_used_mb", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
+             "force_sync_ms_p99", "new_optin_during_resync_ms", "startup_to_ready_ms"]
+    out = {k: res.get(k) for k in order}
+    out.update({k: v for k, v in res.items() if k not in out})
+    out["requests_by_phase"] = by_op
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
