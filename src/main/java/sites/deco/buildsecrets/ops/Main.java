@@ -13,8 +13,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintWriter;
 import java.net.InetAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -29,6 +27,7 @@ import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
+import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
 import sites.deco.buildsecrets.ops.cli.SourceOptions;
 import sites.deco.buildsecrets.ops.cli.StatusCommand;
@@ -91,13 +90,7 @@ public final class Main implements Callable<Integer> {
       description = "Elect a leader through a Lease, so only one replica writes (env LEADER_ELECT, default false).")
   boolean leaderElect;
 
-  @Option(names = "--leader-election-id", defaultValue = "${env:LEADER_ELECTION_ID:-build-secrets.deco.sites}",
-      description = "Name of the Lease; distinct from the Go operator's (env LEADER_ELECTION_ID, default build-secrets.deco.sites).")
-  String leaderElectionId;
-
-  @Option(names = "--leader-election-namespace", defaultValue = "${env:LEADER_ELECTION_NAMESPACE:-}",
-      description = "Namespace of the Lease (env LEADER_ELECTION_NAMESPACE, default the pod's own namespace).")
-  String leaderElectionNamespace;
+  @Mixin LeaseOptions leaseOptions;
 
   @Option(names = "--log-format", defaultValue = "${env:LOG_FORMAT:-json}",
       description = "json (one JSON object per line) or console (env LOG_FORMAT, default json).")
@@ -139,7 +132,7 @@ public final class Main implements Callable<Integer> {
       throw new IllegalArgumentException("--reconcile-threads must be at least 1");
     }
     OperatorConfig.LeaderElection election = leaderElect
-        ? new OperatorConfig.LeaderElection(leaderElectionId, leaseNamespace())
+        ? new OperatorConfig.LeaderElection(leaseOptions.name(), leaseOptions.namespace())
         : null;
     return new OperatorConfig(
         naming.naming(), upstream.backend(), resync,
@@ -153,18 +146,6 @@ public final class Main implements Callable<Integer> {
       return GoDuration.parse(value);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(flag + ": " + e.getMessage());
-    }
-  }
-
-  private String leaseNamespace() {
-    if (!leaderElectionNamespace.isBlank()) {
-      return leaderElectionNamespace;
-    }
-    Path inCluster = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
-    try {
-      return Files.isReadable(inCluster) ? Files.readString(inCluster).trim() : "default";
-    } catch (java.io.IOException e) {
-      return "default";
     }
   }
 

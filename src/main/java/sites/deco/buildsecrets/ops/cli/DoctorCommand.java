@@ -61,13 +61,7 @@ public final class DoctorCommand implements Callable<Integer> {
   @Option(names = "--site", paramLabel = "SITE", description = "Also read this site's upstream key.")
   String site;
 
-  @Option(names = "--leader-election-id", defaultValue = "${env:LEADER_ELECTION_ID:-build-secrets.deco.sites}",
-      description = "Name of the Lease (env LEADER_ELECTION_ID, default build-secrets.deco.sites).")
-  String leaseName;
-
-  @Option(names = "--leader-election-namespace", defaultValue = "${env:LEADER_ELECTION_NAMESPACE:-default}",
-      description = "Namespace of the Lease (env LEADER_ELECTION_NAMESPACE, default default).")
-  String leaseNamespace;
+  @Mixin LeaseOptions leaseOptions;
 
   /** Every permission the operator uses, matching the Helm chart's ClusterRole and leader-election Role. */
   static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace) {
@@ -100,7 +94,7 @@ public final class DoctorCommand implements Callable<Integer> {
     List<DoctorCheck> checks = new ArrayList<>();
     try (KubernetesClient client = new KubernetesClientBuilder().build()) {
       boolean reachable = kubeApi(client, checks);
-      List<Permission> needed = permissions(naming, leaseName, leaseNamespace);
+      List<Permission> needed = permissions(naming, leaseOptions.name(), leaseOptions.namespace());
       if (reachable) {
         for (Permission p : needed) {
           checks.add(rbac(client, p));
