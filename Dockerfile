@@ -36,5 +36,6 @@ USER 65532:65532
 # JAVA_TOOL_OPTIONS (the chart's javaToolOptions). -Xshare:auto: start without the archive rather
 # than fail if it cannot be mapped. The archive is only read (mapped private), so a read-only root
 # file system is fine; the JVM's hsperfdata wants a writable /tmp (an emptyDir in the chart).
-ENTRYPOINT ["/app/runtime/jre/bin/java", "-XX:SharedArchiveFile=/app/runtime/app.jsa", "-Xshare:auto", \
+ENTRYPOINT ["/app/runtime/jre/bin/java", "@/app/runtime/jvm.options", \
+            "-XX:SharedArchiveFile=/app/runtime/app.jsa", "-Xshare:auto", \
             "-jar", "/app/build-secrets-operator.jar"]

@@ -27,6 +27,17 @@ SECRET = "build-secrets"
 WORKERS = 16  # the operator's default --reconcile-threads
 
 
+def chart_jvm_env(chart_values):
+    """The JVM environment of the chart's pod: JAVA_TOOL_OPTIONS from its values, and -XX:MaxRAM
+    set to its memory limit, which is what the JVM sees as physical memory inside the container."""
+    text = open(chart_values).read()
+    limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi$", text, re.M)
+    tool = re.search(r'^javaToolOptions: "(.*)"$', text, re.M)
+    if not limit or not tool:
+        raise RuntimeError(f"{chart_values}: no resources.limits.memory or javaToolOptions")
+    return {"JAVA_TOOL_OPTIONS": f"-XX:MaxRAM={limit.group(1)}m {tool.group(1)}"}
+
+
 def log(msg):
     print(f"bench [{time.strftime('%H:%M:%S')}]: {msg}", file=sys.stderr, flush=True)
 
@@ -242,6 +253,8 @@ class SecretWatch:
         self.cond = threading.Condition()
         self.data = {}  # namespace -> decoded data
         self.when = {}  # namespace -> time.monotonic() its last event arrived
+        self.expected = {}  # namespace -> data wanted (see wait_matching)
+        self.matching = set()  # namespaces whose data is what `expected` says, kept per event
         self.stopped = False
         threading.Thread(target=self._run, daemon=True, name="watch").start()
         with self.cond:
@@ -254,6 +267,7 @@ class SecretWatch:
             listed = self.kube.must("GET", f"/api/v1/secrets?fieldSelector={sel}")
             with self.cond:
                 self.data = {s["metadata"]["namespace"]: decoded(s) for s in listed["items"]}
+                self.matching = {ns for ns, d in self.expected.items() if self.data.get(ns) == d}
                 self.ready = True
                 self.cond.notify_all()
             rv = listed["metadata"]["resourceVersion"]
@@ -276,6 +290,11 @@ class SecretWatch:
                             self.data.pop(ns, None)
                         else:
                             self.data[ns] = decoded(ev["object"])
+                        if ns in self.expected:
+                            if self.data.get(ns) == self.expected[ns]:
+                                self.matching.add(ns)
+                            else:
+                                self.matching.discard(ns)
                         self.cond.notify_all()
             except (OSError, http.client.HTTPException, ValueError):
                 time.sleep(0.2)
@@ -295,6 +314,15 @@ class SecretWatch:
                 self.cond.wait(min(left, 0.5))
             times = [self.when[ns] for ns in namespaces if ns in self.when]
             return max(times) if times else time.monotonic()
+
+    def wait_matching(self, expected, timeout, what, alive=lambda: None, at_least=None):
+        """Like wait(), for many namespaces at once: until at_least (default all) of `expected` hold
+        their wanted data. Kept per event, so waiting on 10,000 namespaces costs O(events)."""
+        with self.cond:
+            self.expected = dict(expected)
+            self.matching = {ns for ns, d in self.expected.items() if self.data.get(ns) == d}
+        want = len(expected) if at_least is None else at_least
+        return self.wait(lambda _: len(self.matching) >= want, timeout, what, alive)
 
     def count(self, expected):
         with self.cond:
@@ -338,13 +366,24 @@ def parallel(fn, items, workers=WORKERS):
 SWEEP = re.compile(r"sweep: (\d+) keys listed, (\d+) unchanged, (\d+) read in batches, took (\d+) ms")
 
 
+def jvm(java, jar, runtime):
+    """How the shipped operator starts its JVM: the image's runtime (jlinked JRE, jvm.options and the
+    AppCDS archive) when it was built, else the JDK with jvm.options from the source tree. Extra
+    BENCH_JAVA_OPTS (e.g. "-Xmx128m") are for experiments; the reported figures use none."""
+    extra = os.environ.get("BENCH_JAVA_OPTS", "").split()
+    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):
+        return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options",
+                f"-XX:SharedArchiveFile={runtime}/app.jsa", "-Xshare:auto", *extra]
+    options = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/main/jvm/jvm.options")
+    return [java, f"@{options}", *extra]
+
+
 class Operator:
-    def __init__(self, java, jar, log_dir, env, flags, proxy, name):
+    def __init__(self, jvm_cmd, jar, log_dir, env, flags, proxy, name):
         self.metrics_port, self.health_port = free_port(), free_port()
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
-        # BENCH_JAVA_OPTS (e.g. "-Xmx128m") is for experiments; the reported figures use none.
-        cmd = [java, *os.environ.get("BENCH_JAVA_OPTS", "").split(), "-jar", jar, "--log-format=console",
+        cmd = [*jvm_cmd, "-jar", jar, "--log-format=console",
                f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
                f"--health-probe-bind-address=127.0.0.1:{self.health_port}", *flags]
         self.proxy = proxy
@@ -438,6 +477,10 @@ class Operator:
 
 # --- the benchmark -----------------------------------------------------------------------------------
 
+class SkipGetMode(Exception):
+    """Ends the run before the per-key phase (--no-get-mode)."""
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--namespaces", type=int, default=1000)
@@ -445,7 +488,15 @@ def main():
     ap.add_argument("--jar", required=True)
     ap.add_argument("--java", required=True)
     ap.add_argument("--log-dir", required=True)
+    ap.add_argument("--runtime", help="the jlinked runtime made by dev/build-runtime")
+    ap.add_argument("--bench-classes", required=True, help="where RawCreate.class was compiled")
+    ap.add_argument("--chart-values", required=True)
+    ap.add_argument("--no-get-mode", action="store_true",
+                    help="skip the per-key comparison (it takes N/20 s; meant for N=10,000 runs)")
     a = ap.parse_args()
+    jvm_cmd = jvm(a.java, a.jar, a.runtime)
+    jvm_env = chart_jvm_env(a.chart_values)
+    log(f"JVM: {' '.join(jvm_cmd)} with {jvm_env}")
     n, m = a.namespaces, a.unrelated_secrets
     samples = min(100, n)
     resync = 20
@@ -488,19 +539,23 @@ def main():
                                  secret_body(f"unrelated-{i}", f"u{i}")), range(m))
     log(f"{n}+{len(optin_sites) + len(late_sites)} namespaces and {m} unrelated Secrets in {time.monotonic() - t:.1f}s")
 
-    # 3. The baseline: the same API server creating N Secrets, 16 workers, no operator.
+    # 3. The baseline: the same API server, client library (fabric8), JVM and JVM options creating N
+    # Secrets with the operator's concurrency, timed from process launch like the cold sync.
     raw_ns = [f"raw-{k}" for k in range(50)]
     parallel(lambda ns: kube.ensure_namespace(ns, {}), raw_ns)
     parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
     t = time.monotonic()
-    parallel(lambda i: kube.must("POST", f"/api/v1/namespaces/raw-{i % 50}/secrets", secret_body(f"raw-{i}", site(i))),
-             range(n))
+    raw = subprocess.run([*jvm_cmd, "-cp", f"{a.jar}:{a.bench_classes}", "RawCreate", str(n), str(WORKERS), "raw-",
+                          str(len(raw_ns))], env=dict(os.environ, **jvm_env), capture_output=True, text=True)
     raw_create = time.monotonic() - t
+    if raw.returncode != 0 or not raw.stdout.startswith("created"):
+        raise RuntimeError(f"RawCreate failed ({raw.returncode}): {raw.stderr[-2000:]}")
+    raw_loop = float(raw.stdout.split()[-1])
     parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
-    log(f"raw create of {n} Secrets: {raw_create:.2f}s")
+    log(f"raw create of {n} Secrets: {raw_create:.2f}s from launch ({raw_loop:.2f}s in the create loop)")
 
     proxy = CountingProxy(moto_url)
-    env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url)
+    env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url, **jvm_env)
     res = {"namespaces": n}
     by_op = {}
     op = None
@@ -508,17 +563,17 @@ def main():
         # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
         watch = SecretWatch(kube)
         api_before = apiserver_requests(kube)
-        op = Operator(a.java, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-list")
+        op = Operator(jvm_cmd, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-list")
         expected = {f"sites-{s}": payload(s) for s in bench_sites}
         ready_ms = op.wait_ready()
-        done_at = watch.wait(lambda d: all(d.get(ns) == v for ns, v in expected.items()), 600,
-                             f"cold sync of {n} Secrets", op.check_alive, expected)
+        done_at = watch.wait_matching(expected, 1800, f"cold sync of {n} Secrets", op.check_alive)
         if op.sweeps:
             by_op["cold_first_sweep_timing"] = proxy.timing(op.started, op.sweeps[0][0])
         cold = done_at - op.started
         cold_counts = proxy.snapshot()
         api = delta(apiserver_requests(kube), api_before)
         res.update(cold_sync_seconds=round(cold, 2), raw_create_seconds=round(raw_create, 2),
+                   raw_create_loop_seconds=round(raw_loop, 2),
                    cold_ratio=round(cold / raw_create, 2), sm_requests_cold=sum(cold_counts.values()),
                    startup_to_ready_ms=round(ready_ms), cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
         by_op["cold"] = delta(cold_counts, {})
@@ -582,15 +637,17 @@ def main():
         log(f"force-syncs: p50 {res['force_sync_ms_p50']} ms, p99 {res['force_sync_ms_p99']} ms, "
             f"max {max(lat):.0f} ms; requests {by_op['force_sync']}")
 
-        # 9. Fresh opt-ins while a sweep has every key to read: change 100% of the keys after a
-        # sweep line; annotate one namespace the moment the next sweep's first ListSecrets reaches
-        # the proxy, and a second one the moment that sweep logs its line (all N reconciles queued).
+        # 9. A fresh opt-in while a sweep rewrites every Secret: change 100% of the keys after a sweep
+        # line; annotate one namespace the moment the next sweep's first ListSecrets reaches the
+        # proxy (extra figure), and a second one when half of the N Secrets have been rewritten,
+        # i.e. in the middle of the sweep's writes (new_optin_during_resync_ms).
         idx = len(op.sweeps)
         op.wait_sweep(idx)
         t = time.monotonic()
         parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, "all"))),
                  bench_sites, 8)
         log(f"{n} keys changed in moto in {time.monotonic() - t:.1f}s")
+        expected = {f"sites-{s}": payload(s, "all") for s in bench_sites}
         base = proxy.snapshot()
         deadline = time.monotonic() + 3 * resync
         while proxy.snapshot().get("ListSecrets", 0) == base.get("ListSecrets", 0):
@@ -599,26 +656,28 @@ def main():
             time.sleep(0.005)
         t_list = time.monotonic()
         kube.annotate(f"sites-{late_sites[0]}", {OPT_IN: "enabled"})
-        _, line_all, c_all = op.wait_sweep(idx + 1)
-        t_line = time.monotonic()
+        watch.wait_matching(expected, 300, "half of the 100% change", op.check_alive, at_least=n // 2)
+        t_half = time.monotonic()
         kube.annotate(f"sites-{late_sites[1]}", {OPT_IN: "enabled"})
-        d0 = watch.wait(lambda d: d.get(f"sites-{late_sites[0]}") == payload(late_sites[0]), 120, "opt-in during sweep",
-                        namespaces=[f"sites-{late_sites[0]}"])
-        d1 = watch.wait(lambda d: d.get(f"sites-{late_sites[1]}") == payload(late_sites[1]), 120, "opt-in after sweep",
-                        namespaces=[f"sites-{late_sites[1]}"])
-        res["new_optin_during_resync_ms"] = round((d0 - t_list) * 1000)
-        res["new_optin_behind_resync_writes_ms"] = round((d1 - t_line) * 1000)
-        expected = {f"sites-{s}": payload(s, "all") for s in bench_sites}
-        all_done = watch.wait(lambda d: all(d.get(ns) == v for ns, v in expected.items()), 300,
-                              "the 100% change", op.check_alive, expected)
-        by_op["resync_all_changed_timing"] = proxy.timing(t_list - 0.5, t_line)
+        d1 = watch.wait(lambda d: d.get(f"sites-{late_sites[1]}") == payload(late_sites[1]), 120,
+                        "opt-in in the middle of the sweep's writes", namespaces=[f"sites-{late_sites[1]}"])
+        d0 = watch.wait(lambda d: d.get(f"sites-{late_sites[0]}") == payload(late_sites[0]), 120,
+                        "opt-in at the sweep's start", namespaces=[f"sites-{late_sites[0]}"])
+        rewritten_then = len(watch.matching)
+        all_done = watch.wait_matching(expected, 600, "the 100% change", op.check_alive)
+        _, line_all, c_all = op.wait_sweep(idx + 1)
+        res["new_optin_during_resync_ms"] = round((d1 - t_half) * 1000)
+        res["new_optin_at_sweep_start_ms"] = round((d0 - t_list) * 1000)
+        by_op["resync_all_changed_timing"] = proxy.timing(t_list - 0.5, all_done)
         by_op["resync_all_changed"] = delta(c_all, base)
         log(f"100%-changed sweep {line_all}: opt-in annotated at its first ListSecrets -> Secret in "
-            f"{res['new_optin_during_resync_ms']} ms; annotated at its log line (N reconciles queued) -> "
-            f"{res['new_optin_behind_resync_writes_ms']} ms; all {n} Secrets updated {all_done - t_list:.1f}s after "
-            f"the sweep started ({all_done - t_line:.1f}s after its line); requests {by_op['resync_all_changed']}")
+            f"{res['new_optin_at_sweep_start_ms']} ms; annotated with {n // 2} of {n} rewritten -> Secret in "
+            f"{res['new_optin_during_resync_ms']} ms (by then {rewritten_then} rewritten); all {n} Secrets "
+            f"rewritten {all_done - t_list:.1f}s after the sweep started; requests {by_op['resync_all_changed']}")
         res["rss_mb_peak"] = round(op.rss_mb(), 1)
 
+        if a.no_get_mode:
+            raise SkipGetMode()
         # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys.
         for s in optin_sites + late_sites:
             kube.annotate(f"sites-{s}", {OPT_IN: None, FORCE_SYNC: None})
@@ -632,7 +691,7 @@ def main():
         # the start-up spread is under 0.4 P: hence P = max(20 s, N/20 s + 5 s).
         period = max(resync, math.ceil(n / 20) + 5)
         proxy.reset()
-        op = Operator(a.java, a.jar, a.log_dir, env,
+        op = Operator(jvm_cmd, a.jar, a.log_dir, env,
                       ["--change-detection=get", f"--build-secrets-resync-period={period}s"], proxy, "bench-get")
         op.wait_ready()
         deadline = time.monotonic() + 300
@@ -650,6 +709,8 @@ def main():
         res["sm_requests_resync_unchanged_get_mode"] = sum(by_op["get_mode_one_period"].values())
         res["get_mode_period_seconds"] = period
         log(f"per-key mode, start-up reads {c}; over one {period}s period: {by_op['get_mode_one_period']}")
+    except SkipGetMode:
+        log("--no-get-mode: per-key mode not measured")
     finally:
         if op is not None:
             op.stop()

@@ -21,6 +21,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +76,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private FleetDeletionGuard guard;
   /** Null in get mode, or after falling back to it. */
   private volatile FleetSweep sweep;
+  /** Completed once the operator has started, i.e. its informers' caches are synced. */
+  private final CompletableFuture<Void> cachesSynced = new CompletableFuture<>();
 
   public BuildSecretsReconciler(
       OperatorConfig config, Source source, FleetView fleet, SyncMetrics metrics, Clock clock, String instance) {
@@ -105,19 +108,27 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     fleetTriggers = new SimpleInboundEventSource<>("build-secrets-fleet");
     namespaces = context.getPrimaryCache();
     writer = new SecretWriter(context.getClient(), naming, new CacheFiller());
-    events = new NamespaceEvents(context.getClient(), instance);
+    events = new NamespaceEvents(context.getClient(), instance, metrics::eventDropped);
     guard = new FleetDeletionGuard(fleet, this::optedInNamespacesWithManagedSecret, config.deletionBudget(),
         config.retryCap(), clock);
     if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
       sweep = new FleetSweep(bulk, naming, fleet, metrics, clock, namespaces::list,
           ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
           ns -> fleetTriggers.propagateEvent(new ResourceID(ns)),
-          this::fallBackToGet);
+          this::fallBackToGet, FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
     }
     return List.of(secrets, fleetTriggers);
   }
 
-  /** Starts change detection; called once this replica processes events (leader, or no election). */
+  /** The operator has started: its caches are synced and a sweep may compare with them. */
+  public void cachesSynced() {
+    cachesSynced.complete(null);
+  }
+
+  /**
+   * Starts change detection; called once this replica processes events (leader, or no election).
+   * The first listing of upstream keys may start before {@link #cachesSynced()}.
+   */
   public void startSweeping() {
     FleetSweep s = sweep;
     if (s != null) {
@@ -129,6 +140,13 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     FleetSweep s = sweep;
     if (s != null) {
       s.stop();
+    }
+  }
+
+  /** Writes the Events still queued; called once event processing has stopped. */
+  public void flushEvents() {
+    if (events != null) {
+      events.close();
     }
   }
 
@@ -162,9 +180,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     Instant now = clock.instant();
 
     Upstream upstream = null;
+    FleetSweep s = sweep;
+    // Taken even when not needed, so the sweep sees this namespace's reconcile has started.
+    Optional<Upstream> prefetched = s == null ? Optional.empty() : s.take(site);
     if (SyncRules.needsUpstream(site, local)) {
-      FleetSweep s = sweep;
-      Optional<Upstream> prefetched = s == null ? Optional.empty() : s.take(site.namespace());
       if (prefetched.isPresent()) {
         upstream = prefetched.get(); // read directly by the sweep, in a batch
       } else {
@@ -172,7 +191,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         if (wait.isPresent()) {
           return s == null ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(wait.get()) : UpdateControl.noUpdate();
         }
-        if (s != null && s.deferUntilFirstSweep(site.namespace())) {
+        if (s != null && s.deferToSweep(site.namespace())) {
           return UpdateControl.noUpdate();
         }
         upstream = read(site);

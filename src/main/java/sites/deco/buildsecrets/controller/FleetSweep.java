@@ -6,10 +6,15 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -40,9 +45,19 @@ import sites.deco.buildsecrets.sync.SiteRef;
  * never read before, are read; only a site already found missing by a direct read is skipped
  * while the listing agrees. If listing or
  * batch reads are denied, the operator falls back to per-key reads, says so once, and carries on.
+ *
+ * <p>Reads and hand-offs go in chunks of a few batches: the next chunk is read once the reconciles
+ * of the one before last have started. The controller's work queue therefore never holds more than
+ * about two chunks of sweep work (one being worked, one ready, so the threads never wait for a
+ * read), and a fresh opt-in or a force-sync waits behind those, not behind the whole fleet.
  */
 final class FleetSweep {
   private static final Logger LOG = LoggerFactory.getLogger(FleetSweep.class);
+  /** Longest wait for a chunk's reconciles to start, so a lost trigger never stalls a sweep. */
+  private static final Duration HAND_OFF_WAIT = Duration.ofSeconds(10);
+
+  /** An answer read by the sweep, with the force-sync token the namespace had when it was listed. */
+  private record Prefetched(Upstream upstream, String syncToken) {}
 
   private final BulkSource source;
   private final Naming naming;
@@ -53,18 +68,25 @@ final class FleetSweep {
   private final Function<String, Secret> secretOf;
   private final Consumer<String> trigger;
   private final Runnable fallBackToGet;
+  private final int chunkSize;
+  private final CompletableFuture<Void> cachesSynced;
 
   /** Answers read directly by a sweep, waiting for their namespace's reconcile. */
-  private final Map<String, Upstream> prefetched = new ConcurrentHashMap<>();
+  private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
+  /** Signalled whenever a reconcile takes its answer. */
+  private final Object handOff = new Object();
+  /** Reconciles that came before the first listing and wait for it. */
   private final Set<String> deferred = ConcurrentHashMap.newKeySet();
-  private volatile boolean initialSweepDone;
+  /** Namespaces the first sweep will answer, whose chunk is not read yet. */
+  private final Set<String> firstSweepPending = ConcurrentHashMap.newKeySet();
+  private volatile boolean listedOnce;
   private volatile boolean batchReads = true;
   private ScheduledExecutorService scheduler;
   private ScheduledFuture<?> schedule;
 
   FleetSweep(BulkSource source, Naming naming, FleetView fleet, SyncMetrics metrics, Clock clock,
       Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, Consumer<String> trigger,
-      Runnable fallBackToGet) {
+      Runnable fallBackToGet, int chunkSize, CompletableFuture<Void> cachesSynced) {
     this.source = source;
     this.naming = naming;
     this.fleet = fleet;
@@ -74,6 +96,17 @@ final class FleetSweep {
     this.secretOf = secretOf;
     this.trigger = trigger;
     this.fallBackToGet = fallBackToGet;
+    this.chunkSize = chunkSize;
+    this.cachesSynced = cachesSynced;
+  }
+
+  /**
+   * Sweep work handed to the controller at a time: twice the reconcile threads, so they never
+   * idle between chunks, rounded up to whole batches, so chunking costs no extra request.
+   */
+  static int chunkSize(int reconcileThreads, int batchSize) {
+    int wanted = Math.max(1, 2 * reconcileThreads);
+    return (wanted + batchSize - 1) / batchSize * batchSize;
   }
 
   /** Starts sweeping now and then every {@code period}; zero means once only. */
@@ -99,23 +132,37 @@ final class FleetSweep {
     }
   }
 
-  /** The answer the sweep prepared for this namespace, if any; consumed by the call. */
-  Optional<Upstream> take(String namespace) {
-    return Optional.ofNullable(prefetched.remove(namespace));
+  /**
+   * The answer the sweep read for this site, consumed by the call whether it is used or not. A
+   * force-sync since the listing makes it stale: then the caller reads directly.
+   */
+  Optional<Upstream> take(SiteRef site) {
+    Prefetched answer = prefetched.remove(site.namespace());
+    if (answer == null) {
+      return Optional.empty();
+    }
+    synchronized (handOff) {
+      handOff.notifyAll();
+    }
+    return Objects.equals(answer.syncToken(), site.syncToken()) ? Optional.of(answer.upstream()) : Optional.empty();
   }
 
   /**
-   * Before the first sweep, a reconcile waits for it rather than read alone: a cold start over
-   * thousands of namespaces is then a few batch reads, not one read each.
+   * Until the first sweep has answered a namespace, its reconcile waits for it rather than read
+   * alone: a cold start over thousands of namespaces is then a few batch reads, not one read each.
+   * A namespace the first listing did not include (a fresh opt-in) waits for that listing only.
    *
    * @return true when the caller should wait for the sweep
    */
-  boolean deferUntilFirstSweep(String namespace) {
-    if (initialSweepDone) {
+  boolean deferToSweep(String namespace) {
+    if (firstSweepPending.contains(namespace)) {
+      return true;
+    }
+    if (listedOnce) {
       return false;
     }
     deferred.add(namespace);
-    return !initialSweepDone || !deferred.remove(namespace);
+    return !listedOnce || firstSweepPending.contains(namespace) || !deferred.remove(namespace);
   }
 
   private void sweepSafely() {
@@ -124,8 +171,9 @@ final class FleetSweep {
     } catch (RuntimeException e) {
       LOG.error("sweep failed: {}", e.toString());
     } finally {
-      if (!initialSweepDone) {
-        finishInitialSweep();
+      firstSweepPending.clear();
+      if (!listedOnce) {
+        releaseDeferred();
       }
     }
   }
@@ -147,8 +195,19 @@ final class FleetSweep {
       }
       return;
     }
+    // The first listing may run while the informers fill (it starts with the operator); the
+    // comparison needs their caches.
+    try {
+      cachesSynced.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    } catch (ExecutionException e) {
+      return; // the operator failed to start
+    }
+    prefetched.clear(); // anything left from the last sweep lost its reconcile (namespace gone)
     Instant now = clock.instant();
-    Map<String, String> candidates = new HashMap<>(); // key -> namespace
+    Map<String, String> candidates = new LinkedHashMap<>(); // key -> namespace
     int unchanged = 0;
     Map<String, SiteRef> optedIn = optedInNamespaces();
     deferred.removeAll(optedIn.keySet()); // the sweep answers for all of them
@@ -170,44 +229,84 @@ final class FleetSweep {
         default -> candidates.put(site.upstreamKey(), site.namespace());
       }
     }
-    Map<String, Upstream> answers = readCandidates(candidates);
-    answers.forEach((key, upstream) -> {
-      String ns = candidates.get(key);
-      if (ns != null) {
-        prefetched.put(ns, upstream);
-        trigger.accept(ns);
+    if (!listedOnce) {
+      firstSweepPending.addAll(candidates.values());
+      listedOnce = true;
+      releaseDeferred();
+    }
+    int read = 0;
+    List<Map.Entry<String, String>> todo = List.copyOf(candidates.entrySet());
+    for (int from = 0; from < todo.size(); from += chunkSize) {
+      if (!awaitHandOff()) {
+        return; // stopping
       }
-    });
+      List<Map.Entry<String, String>> chunk = todo.subList(from, Math.min(todo.size(), from + chunkSize));
+      Map<String, Upstream> answers = readCandidates(chunk.stream().map(Map.Entry::getKey).toList());
+      read += answers.size();
+      for (Map.Entry<String, String> e : chunk) {
+        String ns = e.getValue();
+        Upstream answer = answers.get(e.getKey());
+        if (answer != null) {
+          prefetched.put(ns, new Prefetched(answer, optedIn.get(ns).syncToken()));
+        }
+        firstSweepPending.remove(ns);
+        trigger.accept(ns); // without an answer, the reconcile reads its own key directly
+      }
+    }
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
-        answers.size(), (System.nanoTime() - started) / 1_000_000);
+        read, (System.nanoTime() - started) / 1_000_000);
   }
 
-  private Map<String, Upstream> readCandidates(Map<String, String> candidates) {
-    if (candidates.isEmpty()) {
+  /** Reads a chunk in batches; empty when batch reads failed or are denied. */
+  private Map<String, Upstream> readCandidates(List<String> keys) {
+    if (!batchReads) {
       return Map.of();
     }
-    if (batchReads) {
-      try {
-        return source.readAll(candidates.keySet());
-      } catch (SourceException e) {
-        if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
-          batchReads = false;
-          LOG.warn("batch reads are denied ({}): changed keys are read one by one from now on", e.getMessage());
-          metrics.changeDetectionFallback("batch_denied");
-        } else {
-          LOG.warn("batch read failed ({}): the changed namespaces read on their own", e.getMessage());
+    try {
+      return source.readAll(keys);
+    } catch (SourceException e) {
+      if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
+        batchReads = false;
+        LOG.warn("batch reads are denied ({}): changed keys are read one by one from now on", e.getMessage());
+        metrics.changeDetectionFallback("batch_denied");
+      } else {
+        LOG.warn("batch read failed ({}): the changed namespaces read on their own", e.getMessage());
+      }
+      return Map.of();
+    }
+  }
+
+  /**
+   * Waits until at most one chunk of handed-off answers is still untaken.
+   *
+   * @return false when interrupted (the sweep is being stopped)
+   */
+  private boolean awaitHandOff() {
+    long deadline = System.nanoTime() + HAND_OFF_WAIT.toNanos();
+    synchronized (handOff) {
+      while (prefetched.size() > chunkSize) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          LOG.debug("{} answers still untaken after {}; handing off the next chunk anyway", prefetched.size(),
+              HAND_OFF_WAIT);
+          return true;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(handOff, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
         }
       }
     }
-    candidates.values().forEach(trigger); // each reconcile then reads its own key directly
-    return Map.of();
+    return true;
   }
 
-  private void finishInitialSweep() {
-    initialSweepDone = true;
-    // Namespaces that waited but were not in the sweep (opted in meanwhile, or listing failed).
+  /** Namespaces that waited for the first listing but are not in it (opted in meanwhile, or it failed). */
+  private void releaseDeferred() {
+    listedOnce = true;
     for (String ns : Set.copyOf(deferred)) {
-      if (deferred.remove(ns) && !prefetched.containsKey(ns)) {
+      if (deferred.remove(ns)) {
         trigger.accept(ns);
       }
     }

@@ -30,15 +30,17 @@ public final class OperatorWiring {
    */
   public record Wired(Operator operator, BuildSecretsReconciler reconciler, boolean leaderElection) {
     public void start() {
-      operator.start();
       if (!leaderElection) {
-        reconciler.startSweeping();
+        reconciler.startSweeping(); // the first listing overlaps the informers' start-up
       }
+      operator.start();
+      reconciler.cachesSynced();
     }
 
     public void stop() {
       reconciler.stopSweeping();
       operator.stop();
+      reconciler.flushEvents();
     }
   }
 

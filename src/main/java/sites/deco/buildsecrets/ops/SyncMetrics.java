@@ -23,6 +23,7 @@ public final class SyncMetrics {
   private final Map<String, Counter> sourceRequests = new ConcurrentHashMap<>();
   private final Map<String, Timer> sourceDurations = new ConcurrentHashMap<>();
   private final Timer reconcileDuration;
+  private final Counter eventsDropped;
 
   public SyncMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -38,6 +39,10 @@ public final class SyncMetrics {
         Timer.builder(PREFIX + "reconcile_duration")
             .description("Time to reconcile one site namespace, upstream read included")
             .publishPercentileHistogram()
+            .register(registry);
+    eventsDropped =
+        Counter.builder(PREFIX + "events_dropped")
+            .description("Kubernetes Events not recorded because the event queue was full")
             .register(registry);
   }
 
@@ -85,6 +90,11 @@ public final class SyncMetrics {
         .tag("reason", reason)
         .register(registry)
         .increment();
+  }
+
+  /** Counts an Event not recorded because the event queue was full. */
+  public void eventDropped() {
+    eventsDropped.increment();
   }
 
   /** Gauges read on scrape from the fleet view. */

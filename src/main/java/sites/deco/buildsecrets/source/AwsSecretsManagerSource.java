@@ -132,6 +132,11 @@ public final class AwsSecretsManagerSource implements BulkSource {
   }
 
   @Override
+  public int batchSize() {
+    return BATCH_SIZE;
+  }
+
+  @Override
   public Map<String, Upstream> readAll(Collection<String> keys) throws SourceException {
     Map<String, Upstream> results = new HashMap<>();
     List<String> all = List.copyOf(new LinkedHashSet<>(keys));

@@ -23,4 +23,7 @@ public interface BulkSource extends Source {
    * @throws SourceException when the request as a whole fails (for example access denied)
    */
   Map<String, Upstream> readAll(Collection<String> keys) throws SourceException;
+
+  /** How many keys one read request of {@link #readAll} carries at most. */
+  int batchSize();
 }

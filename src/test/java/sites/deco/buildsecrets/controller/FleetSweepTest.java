@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.ops.SyncMetrics;
@@ -21,6 +22,7 @@ import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.SiteRef;
 
 /** The sweep's choices: what it reads, what it skips, and how it falls back. */
 class FleetSweepTest {
@@ -30,6 +32,7 @@ class FleetSweepTest {
   private final Map<String, String> listed = new HashMap<>();
   private final Map<String, Upstream> stored = new HashMap<>();
   private final List<Collection<String>> batches = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicInteger listings = new java.util.concurrent.atomic.AtomicInteger();
   private final List<String> triggered = new ArrayList<>();
   private final List<Namespace> namespaces = new ArrayList<>();
   private final Map<String, Secret> secrets = new HashMap<>();
@@ -42,6 +45,7 @@ class FleetSweepTest {
   private final BulkSource source = new BulkSource() {
     @Override
     public Map<String, String> currentVersions(String keyPrefix) throws SourceException {
+      listings.incrementAndGet();
       if (listingFailure != null) throw listingFailure;
       return Map.copyOf(listed);
     }
@@ -56,6 +60,11 @@ class FleetSweepTest {
     }
 
     @Override
+    public int batchSize() {
+      return 20;
+    }
+
+    @Override
     public Upstream read(String key) {
       throw new AssertionError("the sweep never reads one key alone");
     }
@@ -66,14 +75,24 @@ class FleetSweepTest {
     }
   };
 
+  /** What the controller does with a trigger; by default it only notes it. */
+  private Consumer<String> onTrigger = ns -> { };
   private final FleetSweep sweep = new FleetSweep(source, N, fleet, metrics, Clock.fixed(NOW, java.time.ZoneOffset.UTC),
-      namespaces::stream, secrets::get, triggered::add, () -> fellBack = true);
+      namespaces::stream, secrets::get, ns -> {
+        triggered.add(ns);
+        onTrigger.accept(ns);
+      }, () -> fellBack = true, 40, java.util.concurrent.CompletableFuture.completedFuture(null));
 
   private String optedIn(String site) {
     String ns = "sites-" + site;
     namespaces.add(new NamespaceBuilder().withNewMetadata().withName(ns)
         .addToAnnotations(N.managedAnnotation(), "enabled").endMetadata().build());
     return ns;
+  }
+
+  private SiteRef site(String ns) {
+    return namespaces.stream().filter(n -> n.getMetadata().getName().equals(ns)).findFirst()
+        .flatMap(n -> SiteRef.from(n, N)).orElseThrow();
   }
 
   private void managedSecret(String ns, String version) {
@@ -90,7 +109,7 @@ class FleetSweepTest {
     sweep.sweep();
 
     assertThat(batches).containsExactly(List.of("sites/fresh/build"));
-    assertThat(sweep.take(ns)).containsInstanceOf(Upstream.Found.class);
+    assertThat(sweep.take(site(ns))).containsInstanceOf(Upstream.Found.class);
     assertThat(triggered).containsExactly(ns);
   }
 
@@ -169,16 +188,121 @@ class FleetSweepTest {
 
     assertThat(fellBack).isFalse();
     assertThat(triggered).containsExactly(ns);
-    assertThat(sweep.take(ns)).isEmpty();
+    assertThat(sweep.take(site(ns))).isEmpty();
   }
 
   @Test
   void beforeTheFirstSweepReconcilesWaitAndAfterItTheyDoNot() {
-    assertThat(sweep.deferUntilFirstSweep("sites-early")).isTrue();
+    assertThat(sweep.deferToSweep("sites-early")).isTrue();
     sweep.start(java.time.Duration.ZERO);
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
-        .until(() -> !sweep.deferUntilFirstSweep("sites-late"));
+        .until(() -> !sweep.deferToSweep("sites-late"));
     assertThat(triggered).contains("sites-early");
     sweep.stop();
+  }
+
+  @Test
+  void chunkSizeIsTwiceTheThreadsInWholeBatches() {
+    assertThat(FleetSweep.chunkSize(16, 20)).isEqualTo(40);
+    assertThat(FleetSweep.chunkSize(10, 20)).isEqualTo(20);
+    assertThat(FleetSweep.chunkSize(1, 20)).isEqualTo(20);
+    assertThat(FleetSweep.chunkSize(4, 1)).isEqualTo(8);
+  }
+
+  @Test
+  void changedKeysAreReadAndHandedOffOneChunkAtATime() {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      String ns = optedIn("c" + i);
+      managedSecret(ns, "v1");
+      listed.put("sites/c" + i + "/build", "v2");
+      all.add(ns);
+    }
+    List<String> order = new ArrayList<>();
+    onTrigger = ns -> {
+      order.add("trigger@batch" + batches.size());
+      sweep.take(site(ns)); // the reconcile starts at once
+    };
+
+    sweep.sweep();
+
+    assertThat(batches).extracting(Collection::size).containsExactly(40, 40, 20);
+    assertThat(triggered).containsExactlyInAnyOrderElementsOf(all);
+    // Each chunk's triggers come after its read and before the next one.
+    assertThat(order.subList(0, 40)).containsOnly("trigger@batch1");
+    assertThat(order.subList(40, 80)).containsOnly("trigger@batch2");
+    assertThat(order.subList(80, 100)).containsOnly("trigger@batch3");
+  }
+
+  @Test
+  void theNextChunkWaitsUntilTheReconcilesOfTheLastOneHaveStarted() {
+    for (int i = 0; i < 120; i++) {
+      String ns = optedIn("w" + i);
+      managedSecret(ns, "v1");
+      listed.put("sites/w" + i + "/build", "v2");
+    }
+    List<String> handedOff = java.util.Collections.synchronizedList(new ArrayList<>());
+    onTrigger = handedOff::add;
+    Thread sweeping = new Thread(sweep::sweep);
+    sweeping.start();
+
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> sweeping.getState() == Thread.State.TIMED_WAITING && handedOff.size() == 80);
+    assertThat(batches).as("two chunks handed off, none taken: the third waits").hasSize(2);
+
+    List.copyOf(handedOff).subList(0, 40).forEach(ns -> sweep.take(site(ns))); // one chunk left untaken
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> handedOff.size() == 120);
+    assertThat(batches).hasSize(3);
+    sweeping.interrupt();
+  }
+
+  @Test
+  void aForceSyncAfterTheListingMakesTheSweepsAnswerStale() {
+    String ns = optedIn("forced");
+    stored.put("sites/forced/build", new Upstream.Found(SecretData.fromStrings(Map.of("A", "1")), "v1"));
+    sweep.sweep();
+    Namespace forced = namespaces.remove(0);
+    forced.getMetadata().getAnnotations().put(N.syncAnnotation(), "now");
+    namespaces.add(forced);
+
+    assertThat(sweep.take(site(ns))).as("read before the force-sync: the reconcile must read again").isEmpty();
+  }
+
+  @Test
+  void aFreshOptInDuringTheFirstSweepWaitsForTheListingOnlyWhileListedOnesWaitForTheirChunk() {
+    String listedNs = optedIn("listed");
+    managedSecret(listedNs, "v1");
+    listed.put("sites/listed/build", "v2");
+    onTrigger = ns -> {
+      if (ns.equals(listedNs)) {
+        // Its chunk is read: no longer waiting. A site opted in after the listing: never waits.
+        assertThat(sweep.deferToSweep(listedNs)).isFalse();
+        assertThat(sweep.deferToSweep("sites-fresh")).isFalse();
+      }
+    };
+    assertThat(sweep.deferToSweep(listedNs)).isTrue();
+
+    sweep.sweep();
+
+    assertThat(triggered).containsExactly(listedNs);
+  }
+
+  @Test
+  void theListingOverlapsTheInformersStartUpButTheComparisonWaitsForTheirCaches() {
+    java.util.concurrent.CompletableFuture<Void> synced = new java.util.concurrent.CompletableFuture<>();
+    FleetSweep early = new FleetSweep(source, N, fleet, metrics, Clock.fixed(NOW, java.time.ZoneOffset.UTC),
+        namespaces::stream, secrets::get, triggered::add, () -> fellBack = true, 40, synced);
+    String ns = optedIn("early");
+    stored.put("sites/early/build", new Upstream.Found(SecretData.fromStrings(Map.of("A", "1")), "v1"));
+    Thread sweeping = new Thread(early::sweep);
+    sweeping.start();
+
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+        .until(() -> listings.get() == 1 && sweeping.getState() == Thread.State.WAITING);
+    assertThat(batches).isEmpty();
+    assertThat(triggered).isEmpty();
+
+    synced.complete(null);
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> triggered.contains(ns));
   }
 }

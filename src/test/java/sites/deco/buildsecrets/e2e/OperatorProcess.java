@@ -49,17 +49,18 @@ final class OperatorProcess implements AutoCloseable {
   }
 
   /**
-   * The command that runs the jar: the image's runtime (jlinked JRE + AppCDS archive, made by
-   * dev/build-runtime next to the jar) when it exists, else the java running these tests.
+   * The command that runs the jar: the image's runtime (jlinked JRE, jvm.options and AppCDS archive,
+   * made by dev/build-runtime next to the jar) when it exists, else the java running these tests
+   * with the same jvm.options.
    */
   static List<String> launcher() {
     Path runtime = jar().resolveSibling("runtime");
     Path java = runtime.resolve("jre/bin/java");
     if (Files.isExecutable(java) && Files.exists(runtime.resolve("app.jsa"))) {
-      return List.of(java.toString(), "-XX:SharedArchiveFile=" + runtime.resolve("app.jsa"), "-Xshare:auto",
-          "-jar", jar().toString());
+      return List.of(java.toString(), "@" + runtime.resolve("jvm.options"),
+          "-XX:SharedArchiveFile=" + runtime.resolve("app.jsa"), "-Xshare:auto", "-jar", jar().toString());
     }
-    return List.of(java(), "-jar", jar().toString());
+    return List.of(java(), "@" + TestBed.repoRoot().resolve("src/main/jvm/jvm.options"), "-jar", jar().toString());
   }
 
   static int freePort() {

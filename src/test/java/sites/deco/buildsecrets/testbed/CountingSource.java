@@ -52,6 +52,11 @@ public final class CountingSource implements BulkSource {
     return new HashMap<>(delegate.readAll(keys));
   }
 
+  @Override
+  public int batchSize() {
+    return delegate.batchSize();
+  }
+
   private void failIfTold() throws SourceException {
     SourceException.Kind f = failure;
     if (f != null) {
