@@ -118,7 +118,7 @@ public final class PayloadParser {
       }
       at = p.currentTokenLocation();
     } catch (JsonProcessingException e) {
-      at = e.getLocation();
+      at = p.currentTokenLocation(); // where the unparsable token starts, not where it failed
     }
     return java.util.Optional.of(
         new Upstream.Invalid(PayloadRule.MALFORMED_JSON, null, "trailing content after the JSON value, " + where(at)));

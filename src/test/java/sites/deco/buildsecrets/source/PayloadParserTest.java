@@ -345,7 +345,7 @@ class PayloadParserTest {
   @Test
   void trailingGarbageDetailSaysWhereItStarts() {
     // an unparsable token and a well-formed second value both give the position
-    assertThat(invalid("{\"A\":\"b\"} xyz").detail()).startsWith("trailing content after the JSON value, at line 1, column ");
+    assertThat(invalid("{\"A\":\"b\"} xyz").detail()).isEqualTo("trailing content after the JSON value, at line 1, column 11");
     assertThat(invalid("{\"A\":\"b\"}\n  {}").detail())
         .isEqualTo("trailing content after the JSON value, at line 2, column 3");
     assertThat(invalid("null 1").detail()).isEqualTo("trailing content after the JSON value, at line 1, column 6");
