@@ -316,7 +316,7 @@ class BadInputE2EIT {
     assertTerminating(site);
     stillQuickAndAlive();
     ReliabilityRecord.passed(NAMESPACES, "Terminating namespace with a managed Secret",
-        "managed Secret deleted while the namespace stays Terminating; no upstream read needed");
+        "not opted in: managed Secret deleted while the namespace stays Terminating");
   }
 
   @Test
@@ -339,7 +339,7 @@ class BadInputE2EIT {
         .filter(l -> l.contains("\"WARN\"") || l.contains("\"ERROR\""))).isEmpty();
     stillQuickAndAlive();
     ReliabilityRecord.passed(NAMESPACES, "Terminating namespace without a Secret",
-        "counts as not opted in: no upstream read, no Secret, no warning, even on force-sync");
+        "not opted in, also on force-sync: no Secret created, no warning or error");
   }
 
   @Test
@@ -365,7 +365,7 @@ class BadInputE2EIT {
     assertThat(Sites.decoded(after)).isEqualTo(Map.of("A", value("manual")));
     stillQuickAndAlive();
     ReliabilityRecord.passed(NAMESPACES, "Terminating namespace with an unowned Secret",
-        "Secret left untouched (same resourceVersion); counts as not opted in");
+        "not opted in: the Secret is left untouched (same resourceVersion)");
   }
 
   @Test
@@ -386,7 +386,7 @@ class BadInputE2EIT {
     assertUnrecognised(synced, "enabled\\u000a");
     stillQuickAndAlive();
     ReliabilityRecord.passed(NAMESPACES, "annotation with whitespace around enabled",
-        "off: no Secret created, a managed one deleted as on opt-out; Warning UnrecognisedOptIn quotes the value escaped");
+        "off: no Secret created, a managed one deleted as an opt-out; Warning UnrecognisedOptIn quotes the value escaped");
   }
 
   @Test
