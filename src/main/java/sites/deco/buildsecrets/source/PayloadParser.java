@@ -20,6 +20,13 @@ public final class PayloadParser {
   /** Kubernetes' limit on the decoded size of a Secret's data. */
   public static final int MAX_TOTAL_BYTES = 1024 * 1024;
 
+  /**
+   * Linux's limit on one environment string, {@code KEY=value} and its terminating NUL
+   * (MAX_ARG_STRLEN, 32 pages of 4 KiB). The Secret feeds {@code envFrom} of build Jobs: a longer
+   * entry makes execve fail with E2BIG, so every build container of the site would fail to start.
+   */
+  public static final int MAX_ENV_ENTRY_BYTES = 32 * 4096;
+
   private static final Pattern VALID_KEY = Pattern.compile("[-._a-zA-Z0-9]{1,253}");
   private static final JsonFactory JSON =
       JsonFactory.builder().disable(com.fasterxml.jackson.core.StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION).build();
@@ -28,7 +35,7 @@ public final class PayloadParser {
 
   public static Upstream parse(String payload, String version) {
     if (payload.startsWith("\uFEFF")) {
-      return new Upstream.Invalid(PayloadRule.MALFORMED_JSON, null, "starts with a byte-order mark");
+      return new Upstream.Invalid(PayloadRule.MALFORMED_JSON, null, "starts with a byte-order mark, at line 1, column 1");
     }
     try (JsonParser p = JSON.createParser(payload)) {
       JsonToken first = p.nextToken();
@@ -56,7 +63,15 @@ public final class PayloadParser {
           return new Upstream.Invalid(PayloadRule.INVALID_KEY, key, null);
         }
         String text = p.getText();
-        totalBytes += text.getBytes(StandardCharsets.UTF_8).length;
+        if (!isEnvironmentText(text)) {
+          return new Upstream.Invalid(PayloadRule.VALUE_NOT_ENV_SAFE, key, null);
+        }
+        int valueBytes = text.getBytes(StandardCharsets.UTF_8).length;
+        long entryBytes = (long) key.length() + 1 + valueBytes + 1; // KEY=value\0; keys are ASCII
+        if (entryBytes > MAX_ENV_ENTRY_BYTES) {
+          return new Upstream.Invalid(PayloadRule.VALUE_TOO_LONG, key, "over " + MAX_ENV_ENTRY_BYTES + " bytes");
+        }
+        totalBytes += valueBytes;
         if (totalBytes > MAX_TOTAL_BYTES) {
           return new Upstream.Invalid(PayloadRule.TOO_LARGE, null, "over " + MAX_TOTAL_BYTES + " bytes");
         }
@@ -75,12 +90,38 @@ public final class PayloadParser {
     return VALID_KEY.matcher(key).matches() && !key.equals(".") && !key.equals("..");
   }
 
-  private static java.util.Optional<Upstream> trailing(JsonParser p) throws IOException {
-    if (p.nextToken() != null) {
-      return java.util.Optional.of(
-          new Upstream.Invalid(PayloadRule.MALFORMED_JSON, null, "trailing content after the JSON value"));
+  /**
+   * False for a NUL (an environment string ends at the first one) and for an unpaired surrogate
+   * (an escape such as {@code \\ud800} that no UTF-8 encoding can hold: it would be written as '?').
+   */
+  static boolean isEnvironmentText(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == 0) {
+        return false;
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < text.length() && Character.isLowSurrogate(text.charAt(i + 1))) {
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        return false;
+      }
     }
-    return java.util.Optional.empty();
+    return true;
+  }
+
+  /** Anything but whitespace after the value is rejected, with where it starts. */
+  private static java.util.Optional<Upstream> trailing(JsonParser p) throws IOException {
+    JsonLocation at;
+    try {
+      if (p.nextToken() == null) {
+        return java.util.Optional.empty();
+      }
+      at = p.currentTokenLocation();
+    } catch (JsonProcessingException e) {
+      at = p.currentTokenLocation(); // where the unparsable token starts, not where it failed
+    }
+    return java.util.Optional.of(
+        new Upstream.Invalid(PayloadRule.MALFORMED_JSON, null, "trailing content after the JSON value, " + where(at)));
   }
 
   private static String where(JsonLocation loc) {

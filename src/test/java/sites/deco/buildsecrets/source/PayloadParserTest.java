@@ -262,6 +262,57 @@ class PayloadParserTest {
     assertThat(invalid(objectOf(values)).rule()).isEqualTo(PayloadRule.TOO_LARGE);
   }
 
+  // ---- environment-variable limits (the Secret feeds envFrom) ----
+
+  @Test
+  void entryOfExactlyTheLinuxLimitIsFound() {
+    // "A" + '=' + value + NUL = 131072 bytes
+    Upstream u = parse("{\"A\":\"" + repeat('x', PayloadParser.MAX_ENV_ENTRY_BYTES - 3) + "\"}");
+    assertThat(u).isInstanceOf(Upstream.Found.class);
+  }
+
+  @Test
+  void entryOverTheLinuxLimitIsValueTooLongNamingTheKey() {
+    Upstream.Invalid i = invalid("{\"OK\":\"v\",\"A\":\"" + repeat('x', PayloadParser.MAX_ENV_ENTRY_BYTES - 2) + "\"}");
+    assertThat(i.rule()).isEqualTo(PayloadRule.VALUE_TOO_LONG);
+    assertThat(i.key()).isEqualTo("A");
+    assertThat(i.detail()).isEqualTo("over 131072 bytes");
+  }
+
+  @Test
+  void entryLengthCountsTheKeyAndUtf8Bytes() {
+    // a longer key tips the same value over
+    assertThat(invalid("{\"AB\":\"" + repeat('x', PayloadParser.MAX_ENV_ENTRY_BYTES - 3) + "\"}").rule())
+        .isEqualTo(PayloadRule.VALUE_TOO_LONG);
+    // 65536 two-byte characters are 131072 bytes
+    assertThat(invalid("{\"A\":\"" + "é".repeat(MAX_VALUE) + "\"}").rule()).isEqualTo(PayloadRule.VALUE_TOO_LONG);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"x\\u0000y", "\\u0000", "x\\ud800", "\\udc00x", "\\udc00\\ud800", "\\ud83d\\ud83d\\ude00"})
+  void nulOrUnpairedSurrogateInAValueIsNotEnvSafe(String escapedValue) {
+    Upstream.Invalid i = invalid("{\"OK\":\"v\",\"A\":\"" + escapedValue + "\"}");
+    assertThat(i.rule()).isEqualTo(PayloadRule.VALUE_NOT_ENV_SAFE);
+    assertThat(i.key()).isEqualTo("A");
+    assertThat(i.detail()).isNull();
+  }
+
+  @Test
+  void pairedSurrogatesAndOtherControlCharactersInValuesAreFound() {
+    Upstream u = parse("{\"A\":\"\\ud83d\\ude00 😀\",\"B\":\"\\u0001\\t\\n\\u001b\"}");
+    assertThat(((Upstream.Found) u).data())
+        .isEqualTo(SecretData.fromStrings(Map.of("A", "\ud83d\ude00 😀", "B", "\u0001\t\n\u001b")));
+  }
+
+  @Test
+  void isEnvironmentTextRejectsOnlyNulAndUnpairedSurrogates() {
+    assertThat(PayloadParser.isEnvironmentText("")).isTrue();
+    assertThat(PayloadParser.isEnvironmentText("a\u007f\u00e9\ud83d\ude00")).isTrue();
+    assertThat(PayloadParser.isEnvironmentText("\u0000")).isFalse();
+    assertThat(PayloadParser.isEnvironmentText("\ud83d")).isFalse();
+    assertThat(PayloadParser.isEnvironmentText("\ude00\ud83d")).isFalse();
+  }
+
   // ---- malformed ----
 
   @ParameterizedTest
@@ -292,6 +343,15 @@ class PayloadParserTest {
   }
 
   @Test
+  void trailingGarbageDetailSaysWhereItStarts() {
+    // an unparsable token and a well-formed second value both give the position
+    assertThat(invalid("{\"A\":\"b\"} xyz").detail()).isEqualTo("trailing content after the JSON value, at line 1, column 11");
+    assertThat(invalid("{\"A\":\"b\"}\n  {}").detail())
+        .isEqualTo("trailing content after the JSON value, at line 2, column 3");
+    assertThat(invalid("null 1").detail()).isEqualTo("trailing content after the JSON value, at line 1, column 6");
+  }
+
+  @Test
   void secondTopLevelObjectIsMalformed() {
     Upstream.Invalid i = invalid("{} {}");
     assertThat(i.rule()).isEqualTo(PayloadRule.MALFORMED_JSON);
@@ -302,7 +362,7 @@ class PayloadParserTest {
   void leadingByteOrderMarkIsMalformed() {
     Upstream.Invalid i = invalid("\uFEFF{\"A\":\"b\"}");
     assertThat(i.rule()).isEqualTo(PayloadRule.MALFORMED_JSON);
-    assertThat(i.detail()).contains("byte-order mark");
+    assertThat(i.detail()).isEqualTo("starts with a byte-order mark, at line 1, column 1");
   }
 
   // ---- secrecy: no value ever in a message ----
@@ -333,6 +393,10 @@ class PayloadParserTest {
         Arguments.of(PayloadRule.INVALID_KEY, "{\"a b\":\"" + c + "\"}"),
         Arguments.of(PayloadRule.INVALID_KEY, "{\"OK\":\"" + c + "\",\"..\":\"" + c + "\"}"),
         Arguments.of(PayloadRule.INVALID_KEY, "{\"ключ\":\"" + c + "\"}"),
+        Arguments.of(PayloadRule.MALFORMED_JSON, "{\"A\":\"x\"} trailing" + c),
+        Arguments.of(PayloadRule.VALUE_NOT_ENV_SAFE, "{\"A\":\"" + c + "\\u0000\"}"),
+        Arguments.of(PayloadRule.VALUE_NOT_ENV_SAFE, "{\"A\":\"" + c + "\\ud800\"}"),
+        Arguments.of(PayloadRule.VALUE_TOO_LONG, "{\"A\":\"" + c + repeat('x', PayloadParser.MAX_ENV_ENTRY_BYTES) + "\"}"),
         Arguments.of(PayloadRule.TOO_LARGE, tooLargeWithCanary()));
   }
 

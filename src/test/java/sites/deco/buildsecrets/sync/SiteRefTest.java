@@ -64,7 +64,7 @@ class SiteRefTest {
   }
 
   @ParameterizedTest(name = "value \"{0}\"")
-  @ValueSource(strings = {"true", "Enabled", " enabled ", ""})
+  @ValueSource(strings = {"true", "Enabled", " enabled ", "enabled\n", "\tenabled", ""})
   void valueOtherThanExactlyEnabledIsUnrecognised(String value) {
     SiteRef site = SiteRef.from(namespace("sites-acme", optIn(value), null), N).orElseThrow();
 
@@ -79,6 +79,25 @@ class SiteRefTest {
     assertThat(site.terminating()).isTrue();
     assertThat(site.optedIn()).isFalse();
     assertThat(site.hasUnrecognisedOptIn()).isFalse();
+  }
+
+  @Test
+  void terminatingNamespaceWithAnUnrecognisedValueIsOffWithoutAWarning() {
+    SiteRef site = SiteRef.from(namespace("sites-acme", optIn("true"), "2025-01-01T00:00:00Z"), N).orElseThrow();
+
+    assertThat(site.optedIn()).isFalse();
+    assertThat(site.hasUnrecognisedOptIn()).isFalse();
+  }
+
+  @Test
+  void longestLegalNamespaceGivesA57CharacterSiteAndItsKey() {
+    String site = "s".repeat(57);
+    SiteRef ref = SiteRef.from(namespace("sites-" + site, optIn("enabled"), null), N).orElseThrow();
+
+    assertThat(ref.namespace()).hasSize(63);
+    assertThat(ref.site()).isEqualTo(site);
+    assertThat(ref.upstreamKey()).isEqualTo("sites/" + site + "/build");
+    assertThat(ref.optedIn()).isTrue();
   }
 
   @Test
