@@ -103,6 +103,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
                 .withName("build-secrets-secrets")
                 .withFieldSelector(new FieldSelector(new FieldSelector.Field("metadata.name", naming.secretName())))
                 .withSecondaryToPrimaryMapper(s -> Set.of(new ResourceID(s.getMetadata().getNamespace())))
+                .withItemStore(new LeanItemStore<>())
+                .withInformerListLimit(OperatorWiring.INFORMER_LIST_PAGE)
                 .build(),
             context);
     fleetTriggers = new SimpleInboundEventSource<>("build-secrets-fleet");

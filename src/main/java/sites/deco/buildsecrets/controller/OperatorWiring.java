@@ -21,6 +21,8 @@ public final class OperatorWiring {
   private static final Logger LOG = LoggerFactory.getLogger(OperatorWiring.class);
   /** How long in-flight reconciles may run on shutdown. */
   public static final Duration TERMINATION_TIMEOUT = Duration.ofSeconds(20);
+  /** Informers list in pages: the first list of 10,000 namespaces is not one huge response in memory. */
+  static final long INFORMER_LIST_PAGE = 500;
 
   private OperatorWiring() {}
 
@@ -89,6 +91,8 @@ public final class OperatorWiring {
         reconciler,
         o -> o.withOnAddFilter(filter.onAdd())
             .withOnUpdateFilter(filter.onUpdate())
+            .withItemStore(new LeanItemStore<>())
+            .withInformerListLimit(INFORMER_LIST_PAGE)
             // Only unexpected failures (API server errors) reach JOSDK's retry; upstream errors
             // are handled in the reconciler with their own backoff.
             .withRetry(new GenericRetry()
