@@ -32,6 +32,7 @@ import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.FleetView;
 import sites.deco.buildsecrets.sync.LocalSecret;
+import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 /**
@@ -217,7 +218,8 @@ final class FleetSweep {
       String listed = versions.get(site.upstreamKey());
       switch (local) {
         case LocalSecret.Unowned u -> { } // never read: the reconcile reports NotOwned by itself
-        case LocalSecret.Managed m when listed != null && listed.equals(m.version()) -> {
+        // A paused deletion is re-read even when listed unchanged: its reconcile lifts the pause.
+        case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && !paused(site.namespace()) -> {
           fleet.noteRead(site.namespace(), false, listed, now);
           unchanged++;
         }
@@ -226,7 +228,15 @@ final class FleetSweep {
           // created may be missing from a lagging listing; it is found on a later sweep, or at
           // once with a force-sync.) Sites never read, such as fresh opt-ins, are read below.
         }
-        default -> candidates.put(site.upstreamKey(), site.namespace());
+        default -> {
+          if (local instanceof LocalSecret.Managed && listed == null) {
+            // Counted as missing by the deletion guard at once, before any chunk is read: a wrong
+            // region or account empties the listing for the whole fleet, and the first chunk's
+            // reconciles must already see that. Deleting still needs this sweep's direct read.
+            fleet.noteRead(site.namespace(), true, null, now);
+          }
+          candidates.put(site.upstreamKey(), site.namespace());
+        }
       }
     }
     if (!listedOnce) {
@@ -243,6 +253,14 @@ final class FleetSweep {
       List<Map.Entry<String, String>> chunk = todo.subList(from, Math.min(todo.size(), from + chunkSize));
       Map<String, Upstream> answers = readCandidates(chunk.stream().map(Map.Entry::getKey).toList());
       read += answers.size();
+      for (Map.Entry<String, String> e : chunk) {
+        // What the direct read said, noted before this chunk's reconciles run (the guard counts it).
+        Upstream answer = answers.get(e.getKey());
+        if (answer != null && !(answer instanceof Upstream.Unreachable)) {
+          fleet.noteRead(e.getValue(), answer instanceof Upstream.Missing,
+              answer instanceof Upstream.Found f ? f.version() : null, now);
+        }
+      }
       for (Map.Entry<String, String> e : chunk) {
         String ns = e.getValue();
         Upstream answer = answers.get(e.getKey());
@@ -310,6 +328,10 @@ final class FleetSweep {
         trigger.accept(ns);
       }
     }
+  }
+
+  private boolean paused(String namespace) {
+    return fleet.get(namespace).map(s -> s.outcome() == Outcome.DELETION_PAUSED).orElse(false);
   }
 
   private boolean knownMissing(String namespace) {

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
+import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
@@ -70,6 +71,10 @@ class DeletionGuardIT {
         assertThat(sites.secret(s)).as(s).matches(secret -> stillGone.contains(s) == (secret == null));
       }
     });
+    ReliabilityRecord.passed("Deletion guard",
+        "Every upstream key deleted, each namespace force-synced at once (12 managed Secrets, budget 5)",
+        "At most the budget deleted, the rest kept with Warning DeletionPaused; with all but two keys back, "
+            + "those two were deleted and the others recreated, with no manual step");
   }
 
   @Test
@@ -90,5 +95,7 @@ class DeletionGuardIT {
     await().during(QUIET).atMost(QUIET.plusSeconds(2))
         .until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
     assertThat(op.fleet.namespacesIn(Outcome.DELETION_PAUSED)).hasSize(FLEET);
+    ReliabilityRecord.passed("Deletion guard", "Operator restarted with a key template that matches no key (12 managed Secrets)",
+        "Every managed Secret paused (Warning DeletionPaused), none deleted");
   }
 }
