@@ -305,4 +305,38 @@ class FleetSweepTest {
     synced.complete(null);
     org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> triggered.contains(ns));
   }
+
+  @Test
+  void aKeyGoneFromTheListingCountsAsMissingBeforeItsChunkIsReadSoTheGuardSeesTheWholeFleet() {
+    List<String> gone = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      String ns = optedIn("g" + i);
+      managedSecret(ns, "v1");
+      gone.add(ns); // nothing listed: another account, say
+    }
+    List<Long> missingWhenTriggered = new ArrayList<>();
+    onTrigger = ns -> {
+      missingWhenTriggered.add(gone.stream().filter(g -> fleet.get(g).map(FleetView.SiteStatus::upstreamMissing)
+          .orElse(false)).count());
+      sweep.take(site(ns));
+    };
+
+    sweep.sweep();
+
+    assertThat(missingWhenTriggered).as("the first reconcile already sees all 60 missing").first().isEqualTo(60L);
+  }
+
+  @Test
+  void aPausedDeletionIsReReadEvenWhenItsKeyIsListedUnchanged() {
+    String ns = optedIn("paused");
+    managedSecret(ns, "v1");
+    listed.put("sites/paused/build", "v1");
+    fleet.record(ns, new FleetView.SiteStatus(sites.deco.buildsecrets.sync.Outcome.DELETION_PAUSED, "paused", NOW,
+        "v1", true, true, 0, "fp", null));
+
+    sweep.sweep();
+
+    assertThat(batches).containsExactly(List.of("sites/paused/build"));
+    assertThat(triggered).containsExactly(ns);
+  }
 }
