@@ -302,7 +302,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * with a fresh, direct read of each key.
    */
   private void releasePausedDeletions() {
-    Set<String> paused = fleet.namespacesIn(Outcome.DELETION_PAUSED);
+    Set<String> paused = fleet.pausedDeletions();
     if (paused.isEmpty() || !guard.wouldAllow()) {
       return;
     }

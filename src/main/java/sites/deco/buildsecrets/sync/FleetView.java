@@ -37,6 +37,8 @@ public final class FleetView {
       Instant nextReadDue) {}
 
   private final Map<String, SiteStatus> sites = new ConcurrentHashMap<>();
+  /** Sites whose last outcome is DELETION_PAUSED, kept with each record: asked after every reconcile. */
+  private final Set<String> pausedDeletions = ConcurrentHashMap.newKeySet();
   /** When each recent upstream-missing deletion was allowed, oldest first. */
   private final java.util.Deque<Instant> missingDeletions = new java.util.ArrayDeque<>();
 
@@ -81,6 +83,11 @@ public final class FleetView {
   /** Records a reconcile's result; true when outcome or message changed, i.e. an Event is due. */
   public boolean record(String namespace, SiteStatus status) {
     SiteStatus previous = sites.put(namespace, status);
+    if (status.outcome() == Outcome.DELETION_PAUSED) {
+      pausedDeletions.add(namespace);
+    } else {
+      pausedDeletions.remove(namespace);
+    }
     return previous == null
         || previous.outcome() != status.outcome()
         || !previous.message().equals(status.message());
@@ -89,6 +96,7 @@ public final class FleetView {
   /** Drops a site that needs no memory: not opted in and holding no Secret. */
   public void forget(String namespace) {
     sites.remove(namespace);
+    pausedDeletions.remove(namespace);
   }
 
   /** Makes the next reconcile read upstream, whatever the fingerprint says. */
@@ -112,11 +120,9 @@ public final class FleetView {
     return missingDeletions.size();
   }
 
-  public Set<String> namespacesIn(Outcome outcome) {
-    return sites.entrySet().stream()
-        .filter(e -> e.getValue().outcome() == outcome)
-        .map(Map.Entry::getKey)
-        .collect(Collectors.toSet());
+  /** Namespaces whose deletion the guard paused; O(paused), not O(fleet). */
+  public Set<String> pausedDeletions() {
+    return Set.copyOf(pausedDeletions);
   }
 
   public Map<Outcome, Long> countByOutcome() {

@@ -9,7 +9,6 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
-import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
@@ -94,7 +93,7 @@ class DeletionGuardIT {
     await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()));
     await().during(QUIET).atMost(QUIET.plusSeconds(2))
         .until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
-    assertThat(op.fleet.namespacesIn(Outcome.DELETION_PAUSED)).hasSize(FLEET);
+    assertThat(op.fleet.pausedDeletions()).hasSize(FLEET);
     ReliabilityRecord.passed("Deletion guard", "Operator restarted with a key template that matches no key (12 managed Secrets)",
         "Every managed Secret paused (Warning DeletionPaused), none deleted");
   }

@@ -161,23 +161,22 @@ class FleetViewTest {
   }
 
   @Test
-  void namespacesInListsThoseWithThatOutcome() {
+  void pausedDeletionsListsThoseWhoseLastOutcomeIsPaused() {
     fleet.record("sites-a", status(Outcome.DELETION_PAUSED, "paused"));
     fleet.record("sites-b", status(Outcome.UNCHANGED, "in sync"));
     fleet.record("sites-c", status(Outcome.DELETION_PAUSED, "paused"));
 
-    assertThat(fleet.namespacesIn(Outcome.DELETION_PAUSED)).containsExactlyInAnyOrder("sites-a", "sites-c");
-    assertThat(fleet.namespacesIn(Outcome.UNCHANGED)).containsExactly("sites-b");
-    assertThat(fleet.namespacesIn(Outcome.NOT_OWNED)).isEmpty();
+    assertThat(fleet.pausedDeletions()).containsExactlyInAnyOrder("sites-a", "sites-c");
   }
 
   @Test
-  void namespacesInFollowsTheLatestRecord() {
+  void pausedDeletionsFollowTheLatestRecordAndForget() {
     fleet.record("sites-a", status(Outcome.DELETION_PAUSED, "paused"));
+    fleet.record("sites-b", status(Outcome.DELETION_PAUSED, "paused"));
     fleet.record("sites-a", status(Outcome.DELETED, "deleted"));
+    fleet.forget("sites-b");
 
-    assertThat(fleet.namespacesIn(Outcome.DELETION_PAUSED)).isEmpty();
-    assertThat(fleet.namespacesIn(Outcome.DELETED)).containsExactly("sites-a");
+    assertThat(fleet.pausedDeletions()).isEmpty();
   }
 
   @Test
