@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -74,8 +75,8 @@ final class FleetSweep {
 
   /** Answers read directly by a sweep, waiting for their namespace's reconcile. */
   private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
-  /** Signalled whenever a reconcile takes its answer. */
-  private final Object handOff = new Object();
+  /** The sweep thread while it waits for answers to be taken; unparked by the reconciles. */
+  private volatile Thread waitingForHandOff;
   /** Reconciles that came before the first listing and wait for it. */
   private final Set<String> deferred = ConcurrentHashMap.newKeySet();
   /** Namespaces the first sweep will answer, whose chunk is not read yet. */
@@ -142,8 +143,10 @@ final class FleetSweep {
     if (answer == null) {
       return Optional.empty();
     }
-    synchronized (handOff) {
-      handOff.notifyAll();
+    // No lock on this path: sixteen reconcile threads taking answers would contend for it.
+    Thread waiting = waitingForHandOff;
+    if (waiting != null && prefetched.size() <= chunkSize) {
+      LockSupport.unpark(waiting);
     }
     return Objects.equals(answer.syncToken(), site.syncToken()) ? Optional.of(answer.upstream()) : Optional.empty();
   }
@@ -301,7 +304,8 @@ final class FleetSweep {
    */
   private boolean awaitHandOff() {
     long deadline = System.nanoTime() + HAND_OFF_WAIT.toNanos();
-    synchronized (handOff) {
+    waitingForHandOff = Thread.currentThread();
+    try {
       while (prefetched.size() > chunkSize) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
@@ -309,15 +313,16 @@ final class FleetSweep {
               HAND_OFF_WAIT);
           return true;
         }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(handOff, left);
-        } catch (InterruptedException e) {
+        LockSupport.parkNanos(this, left);
+        if (Thread.interrupted()) {
           Thread.currentThread().interrupt();
           return false;
         }
       }
+      return true;
+    } finally {
+      waitingForHandOff = null;
     }
-    return true;
   }
 
   /** Namespaces that waited for the first listing but are not in it (opted in meanwhile, or it failed). */
