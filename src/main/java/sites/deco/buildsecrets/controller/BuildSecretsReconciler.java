@@ -230,7 +230,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     try {
       return source.read(site.upstreamKey());
     } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.getMessage());
+      return new Upstream.Unreachable(e.kind(), e.detail());
     }
   }
 
