@@ -269,6 +269,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
     log(site, outcome, plan.message());
     metrics.sync(outcome);
+    if (outcome == Outcome.SOURCE_ERROR && next != null) {
+      metrics.retryScheduled(next);
+    }
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
     releasePausedDeletions();
     // In list mode the sweep is the resync; only error backoff needs a per-namespace timer.
