@@ -195,8 +195,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
           return UpdateControl.noUpdate();
         }
         upstream = read(site);
-        fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
       }
+      // The sweep's batch answers count too: otherwise Secrets created at a cold start counted as
+      // never read, and the deletion guard paused every deletion until the next sweep.
+      fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
     }
 
     Plan plan = SyncRules.decide(site, local, upstream, guard);
