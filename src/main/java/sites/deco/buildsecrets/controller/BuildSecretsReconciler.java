@@ -197,8 +197,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
           return UpdateControl.noUpdate();
         }
         upstream = read(site);
-        fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
       }
+      // The sweep's batch answers count too: otherwise Secrets created at a cold start counted as
+      // never read, and the deletion guard paused every deletion until the next sweep.
+      fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
     }
 
     Plan plan = SyncRules.decide(site, local, upstream, guard);
@@ -232,7 +234,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     try {
       return source.read(site.upstreamKey());
     } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.getMessage());
+      return new Upstream.Unreachable(e.kind(), e.detail());
     }
   }
 
@@ -271,6 +273,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
     log(site, outcome, plan.message());
     metrics.sync(outcome);
+    if (outcome == Outcome.SOURCE_ERROR && next != null) {
+      metrics.retryScheduled(next);
+    }
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
     releasePausedDeletions();
     // In list mode the sweep is the resync; only error backoff needs a per-namespace timer.

@@ -15,6 +15,7 @@ import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.ops.SyncMetrics;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.Outcome;
 
 /** The one place where every JOSDK setting is chosen. */
 public final class OperatorWiring {
@@ -109,6 +110,9 @@ public final class OperatorWiring {
         () -> fleet.countByOutcome().entrySet().stream()
             .filter(e -> e.getKey().state().equals("synced"))
             .mapToLong(java.util.Map.Entry::getValue).sum());
+    metrics.gauge("namespaces_backing_off",
+        "Namespaces whose last upstream read failed; each is re-read after its backoff (source_retry_delay)",
+        () -> fleet.countByOutcome().getOrDefault(Outcome.SOURCE_ERROR, 0L));
     return new Wired(operator, reconciler, config.leaderElection() != null);
   }
 

@@ -2,7 +2,6 @@ package sites.deco.buildsecrets.ops;
 
 import java.time.Duration;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
-import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
@@ -42,7 +41,7 @@ public final class AwsCallMetrics implements ExecutionInterceptor {
         && "ResourceNotFoundException".equals(s.awsErrorDetails().errorCode())) {
       return "not_found"; // an answer, not a failure: the key does not exist
     }
-    return failure instanceof SdkException e ? AwsSecretsManagerSource.translate(e).kind().label() : "unavailable";
+    return AwsSecretsManagerSource.translate(failure).kind().label();
   }
 
   private void record(ExecutionAttributes attributes, String outcome) {

@@ -15,9 +15,13 @@ import org.slf4j.LoggerFactory;
  * capped at INFO whatever the level, because those payloads hold Secret values.
  */
 public final class LogSetup {
-  /** Loggers that may print request or response bodies at DEBUG/TRACE. */
+  /**
+   * Loggers that may print request or response bodies at DEBUG/TRACE. The whole AWS SDK: besides
+   * its wire loggers, its retry strategies log each failed attempt's exception, raw provider
+   * message included.
+   */
   private static final String[] PAYLOAD_LOGGERS = {
-    "software.amazon.awssdk.request", "software.amazon.awssdk.wire", "software.amazon.awssdk.http",
+    "software.amazon.awssdk",
     "io.fabric8.kubernetes.client.http", "io.fabric8.kubernetes.client.okhttp", "io.fabric8.kubernetes.client.vertx",
     "io.fabric8.kubernetes.client.dsl.internal", "io.fabric8.kubernetes.client.informers", "io.vertx", "io.netty",
     "io.javaoperatorsdk.operator.processing.event.source.informer"

@@ -24,6 +24,7 @@ public final class SyncMetrics {
   private final Map<String, Timer> sourceDurations = new ConcurrentHashMap<>();
   private final Timer reconcileDuration;
   private final Counter eventsDropped;
+  private final Timer retryDelay;
 
   public SyncMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -43,6 +44,11 @@ public final class SyncMetrics {
     eventsDropped =
         Counter.builder(PREFIX + "events_dropped")
             .description("Kubernetes Events not recorded because the event queue was full")
+            .register(registry);
+    retryDelay =
+        Timer.builder(PREFIX + "source_retry_delay")
+            .description("Wait before re-reading a namespace whose upstream read failed: exponential backoff, "
+                + "capped at the resync period")
             .register(registry);
   }
 
@@ -90,6 +96,11 @@ public final class SyncMetrics {
         .tag("reason", reason)
         .register(registry)
         .increment();
+  }
+
+  /** Records the backoff chosen after a failed upstream read; its max shows how far backoff has grown. */
+  public void retryScheduled(Duration delay) {
+    retryDelay.record(delay);
   }
 
   /** Counts an Event not recorded because the event queue was full. */

@@ -1,11 +1,14 @@
 package sites.deco.buildsecrets.source;
 
+import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -17,6 +20,7 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.retry.RetryMode;
 import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
+import software.amazon.awssdk.services.secretsmanager.SecretsManagerClientBuilder;
 import software.amazon.awssdk.services.secretsmanager.model.APIErrorType;
 import software.amazon.awssdk.services.secretsmanager.model.BatchGetSecretValueResponse;
 import software.amazon.awssdk.services.secretsmanager.model.DecryptionFailureException;
@@ -52,31 +56,36 @@ public final class AwsSecretsManagerSource implements BulkSource {
    */
   public static AwsSecretsManagerSource fromEnvironment(
       Duration callTimeout, TokenBucket limit, ExecutionInterceptor... interceptors) {
+    return new AwsSecretsManagerSource(configure(SecretsManagerClient.builder(), callTimeout, limit, interceptors)
+        .build());
+  }
+
+  /** The operator's client settings, on a builder the tests may point elsewhere first. */
+  static SecretsManagerClientBuilder configure(SecretsManagerClientBuilder builder,
+      Duration callTimeout, TokenBucket limit, ExecutionInterceptor... interceptors) {
     Duration attempt = callTimeout.dividedBy(3);
-    SecretsManagerClient client =
-        SecretsManagerClient.builder()
-            .httpClient(
-                UrlConnectionHttpClient.builder()
-                    .connectionTimeout(attempt)
-                    .socketTimeout(attempt)
-                    .build())
-            .overrideConfiguration(
-                c -> {
-                  c.apiCallTimeout(callTimeout)
-                      .apiCallAttemptTimeout(attempt)
-                      .retryStrategy(RetryMode.ADAPTIVE_V2)
-                      .addExecutionInterceptor(new ExecutionInterceptor() {
-                        @Override
-                        public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-                          limit.acquire();
-                        }
-                      });
-                  for (ExecutionInterceptor i : interceptors) {
-                    c.addExecutionInterceptor(i);
-                  }
-                })
-            .build();
-    return new AwsSecretsManagerSource(client);
+    return builder
+        .httpClient(
+            UrlConnectionHttpClient.builder()
+                .connectionTimeout(attempt)
+                .socketTimeout(attempt)
+                .build())
+        .overrideConfiguration(
+            c -> {
+              c.apiCallTimeout(callTimeout)
+                  .apiCallAttemptTimeout(attempt)
+                  .retryStrategy(RetryMode.ADAPTIVE_V2)
+                  .addExecutionInterceptor(new ExecutionInterceptor() {
+                    @Override
+                    public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
+                      limit.acquire();
+                    }
+                  })
+                  .addExecutionInterceptor(new LastAttempt(callTimeout));
+              for (ExecutionInterceptor i : interceptors) {
+                c.addExecutionInterceptor(i);
+              }
+            });
   }
 
   @Override
@@ -188,7 +197,7 @@ public final class AwsSecretsManagerSource implements BulkSource {
     try {
       return read(key);
     } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.getMessage());
+      return new Upstream.Unreachable(e.kind(), e.detail());
     }
   }
 
@@ -203,8 +212,15 @@ public final class AwsSecretsManagerSource implements BulkSource {
     }
   }
 
-  /** Maps SDK failures to kinds. Provider messages are dropped: only codes and status travel. */
-  public static SourceException translate(SdkException e) {
+  /**
+   * Maps SDK failures to kinds. Provider messages are dropped: only codes and status travel.
+   * Interceptors may see what the SDK has not wrapped yet, such as a bare InterruptedException.
+   */
+  public static SourceException translate(Throwable e) {
+    Optional<LastAttempt.CutShort> cut = LastAttempt.of(e);
+    if (cut.isPresent()) {
+      return cutShort(cut.get());
+    }
     if (e instanceof ApiCallTimeoutException || e instanceof ApiCallAttemptTimeoutException) {
       return new SourceException(SourceException.Kind.TIMEOUT, "no answer within the call timeout");
     }
@@ -227,10 +243,40 @@ public final class AwsSecretsManagerSource implements BulkSource {
       return new SourceException(kind, code);
     }
     if (e instanceof SdkClientException) {
-      String cause = e.getCause() == null ? "client error" : e.getCause().getClass().getSimpleName();
-      return new SourceException(SourceException.Kind.UNAVAILABLE, cause);
+      Throwable cause = e.getCause();
+      if (cause instanceof SocketTimeoutException) {
+        return new SourceException(SourceException.Kind.TIMEOUT, "no answer within the call timeout");
+      }
+      if (cause instanceof IOException) { // no HTTP answer at all: refused, reset, closed before a response
+        return new SourceException(SourceException.Kind.UNREACHABLE,
+            "no HTTP response (" + cause.getClass().getSimpleName() + ")");
+      }
+      return new SourceException(SourceException.Kind.UNAVAILABLE,
+          cause == null ? "client error" : cause.getClass().getSimpleName());
     }
     return new SourceException(SourceException.Kind.UNAVAILABLE, e.getClass().getSimpleName());
+  }
+
+  /**
+   * A call the call timeout ended while the SDK waited. Named by the last error it was retrying;
+   * one never sent at all was held back by the adaptive retry mode's client-side rate limiter,
+   * which holds requests back only after throttling.
+   */
+  private static SourceException cutShort(LastAttempt.CutShort c) {
+    String code = c.lastCode();
+    if (code == null && !c.sent()) {
+      return new SourceException(SourceException.Kind.THROTTLED,
+          "held back by client-side rate limiting for the whole call timeout");
+    }
+    if (code == null) {
+      return new SourceException(SourceException.Kind.TIMEOUT, "no answer within the call timeout");
+    }
+    String last = code + " (HTTP " + c.lastStatus() + ")";
+    boolean throttling = c.lastStatus() == 429 || code.contains("Throttl") || code.contains("TooManyRequests")
+        || code.contains("LimitExceeded");
+    return throttling
+        ? new SourceException(SourceException.Kind.THROTTLED, last + ", retries cut short by the call timeout")
+        : new SourceException(SourceException.Kind.TIMEOUT, "call timeout reached while retrying " + last);
   }
 
   private static String codeOf(AwsServiceException s) {

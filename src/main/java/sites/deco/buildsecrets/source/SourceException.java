@@ -6,14 +6,21 @@ package sites.deco.buildsecrets.source;
  */
 public final class SourceException extends Exception {
   private final Kind kind;
+  private final String detail;
 
   public SourceException(Kind kind, String detail) {
     super(kind.description() + ": " + detail);
     this.kind = kind;
+    this.detail = detail;
   }
 
   public Kind kind() {
     return kind;
+  }
+
+  /** The message without the kind, for messages that name the kind themselves. */
+  public String detail() {
+    return detail;
   }
 
   /** A bounded set, safe as a metric label. */
@@ -23,6 +30,8 @@ public final class SourceException extends Exception {
     THROTTLED("throttled"),
     TIMEOUT("timed out"),
     UNAVAILABLE("service unavailable"),
+    /** No HTTP answer at all: connection refused, reset or closed before a response. */
+    UNREACHABLE("unreachable"),
     REJECTED("request rejected");
 
     private final String description;

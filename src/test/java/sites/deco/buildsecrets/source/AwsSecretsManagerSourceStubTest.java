@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
+import software.amazon.awssdk.core.exception.AbortedException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -272,11 +275,65 @@ class AwsSecretsManagerSourceStubTest {
   }
 
   @Test
-  void sdkClientExceptionIsUnavailableNamingOnlyTheCauseType() {
-    getThrows(() -> SdkClientException.builder().message(CANARY).cause(new IOException(CANARY)).build());
+  void noHttpResponseIsUnreachableNamingOnlyTheCauseType() {
+    getThrows(() -> SdkClientException.builder().message(CANARY).cause(new SocketException(CANARY)).build());
     SourceException e = readFails();
-    assertThat(e.kind()).isEqualTo(SourceException.Kind.UNAVAILABLE);
-    assertThat(e.getMessage()).isEqualTo("service unavailable: IOException");
+    assertThat(e.kind()).isEqualTo(SourceException.Kind.UNREACHABLE);
+    assertThat(e.getMessage()).isEqualTo("unreachable: no HTTP response (SocketException)");
+  }
+
+  @Test
+  void socketTimeoutIsTimeout() {
+    getThrows(() -> SdkClientException.builder().message(CANARY).cause(new SocketTimeoutException(CANARY)).build());
+    assertThat(readFails().kind()).isEqualTo(SourceException.Kind.TIMEOUT);
+  }
+
+  // ---- calls the call timeout cut short (LastAttempt's note) ----
+
+  private static SdkException cutShort(boolean sent, String lastCode, int lastStatus) {
+    SdkException e = AbortedException.builder().cause(new InterruptedException()).build();
+    e.getCause().addSuppressed(new LastAttempt.CutShort(sent, lastCode, lastStatus));
+    return e;
+  }
+
+  @Test
+  void retriesOfThrottlingCutShortAreThrottled() {
+    getThrows(() -> cutShort(true, "ThrottlingException", 400));
+    SourceException e = readFails();
+    assertThat(e.kind()).isEqualTo(SourceException.Kind.THROTTLED);
+    assertThat(e.getMessage())
+        .isEqualTo("throttled: ThrottlingException (HTTP 400), retries cut short by the call timeout");
+  }
+
+  @Test
+  void aCallNeverSentWasHeldBackByRateLimiting() {
+    getThrows(() -> cutShort(false, null, 0));
+    SourceException e = readFails();
+    assertThat(e.kind()).isEqualTo(SourceException.Kind.THROTTLED);
+    assertThat(e.getMessage()).contains("held back by client-side rate limiting");
+  }
+
+  @Test
+  void aCallSentButNeverAnsweredTimedOut() {
+    getThrows(() -> cutShort(true, null, 0));
+    assertThat(readFails().getMessage()).isEqualTo("timed out: no answer within the call timeout");
+  }
+
+  @Test
+  void retriesOfAnotherErrorCutShortTimedOutNamingIt() {
+    getThrows(() -> cutShort(true, "InternalServiceError", 500));
+    SourceException e = readFails();
+    assertThat(e.kind()).isEqualTo(SourceException.Kind.TIMEOUT);
+    assertThat(e.getMessage()).endsWith("while retrying InternalServiceError (HTTP 500)");
+  }
+
+  @Test
+  void onlyTheBareErrorCodeIsKept() {
+    assertThat(LastAttempt.codeOnly("ThrottlingException")).isEqualTo("ThrottlingException");
+    assertThat(LastAttempt.codeOnly("com.amazonaws.secretsmanager#ThrottlingException")).isEqualTo("ThrottlingException");
+    assertThat(LastAttempt.codeOnly("ThrottlingException:http://internal.amazon.com/coral/")).isEqualTo("ThrottlingException");
+    assertThat(LastAttempt.codeOnly("not a code " + CANARY)).isNull();
+    assertThat(LastAttempt.codeOnly(null)).isNull();
   }
 
   @Test

@@ -50,7 +50,7 @@ final class CliSupport {
     try {
       return source.read(key);
     } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.getMessage());
+      return new Upstream.Unreachable(e.kind(), e.detail());
     } catch (RuntimeException e) {
       return new Upstream.Unreachable(SourceException.Kind.UNAVAILABLE, e.getClass().getSimpleName());
     }

@@ -201,7 +201,7 @@ public final class DoctorCommand implements Callable<Integer> {
               + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
           case DECRYPTION_FAILURE -> "allow kms:Decrypt on the secret's customer-managed KMS key for the operator's role";
           case THROTTLED -> "Secrets Manager is throttling this account: try again later or raise the quota";
-          case TIMEOUT, UNAVAILABLE -> "check network access to Secrets Manager in this region "
+          case TIMEOUT, UNAVAILABLE, UNREACHABLE -> "check network access to Secrets Manager in this region "
               + "(AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, proxies) and --aws-call-timeout";
           case REJECTED -> "check the key name (--key-template) and the region";
         });
