@@ -26,6 +26,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.ops.SyncMetrics;
 import sites.deco.buildsecrets.source.BulkSource;
@@ -57,6 +58,7 @@ final class FleetSweep {
   private static final Logger LOG = LoggerFactory.getLogger(FleetSweep.class);
   /** Longest wait for a chunk's reconciles to start, so a lost trigger never stalls a sweep. */
   private static final Duration HAND_OFF_WAIT = Duration.ofSeconds(10);
+  private static final Duration LISTING_RETRY = Duration.ofSeconds(2);
 
   /** An answer read by the sweep, with the force-sync token the namespace had when it was listed. */
   private record Prefetched(Upstream upstream, String syncToken) {}
@@ -85,6 +87,11 @@ final class FleetSweep {
   private volatile boolean batchReads = true;
   private ScheduledExecutorService scheduler;
   private ScheduledFuture<?> schedule;
+  private Duration period = Duration.ZERO;
+  /** Set by stop(): an interrupted listing is then no failure to report. */
+  private volatile boolean stopping;
+  /** Listings failed in a row; the sweep thread's own. */
+  private int listingFailures;
 
   FleetSweep(BulkSource source, Naming naming, FleetView fleet, SyncMetrics metrics, Clock clock,
       Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, Consumer<String> trigger,
@@ -116,6 +123,8 @@ final class FleetSweep {
     if (scheduler != null) {
       return;
     }
+    this.period = period;
+    stopping = false;
     scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "fleet-sweep");
       t.setDaemon(true);
@@ -127,6 +136,7 @@ final class FleetSweep {
   }
 
   synchronized void stop() {
+    stopping = true;
     if (scheduler != null) {
       schedule.cancel(false);
       scheduler.shutdownNow();
@@ -193,12 +203,19 @@ final class FleetSweep {
         metrics.changeDetectionFallback("list_denied");
         stop();
         fallBackToGet.run();
-      } else {
-        LOG.warn("listing upstream keys failed ({}); every namespace is read on its own this round", e.getMessage());
-        deferred.addAll(optedInNamespaces().keySet());
+      } else if (!stopping) {
+        Duration retry = listingRetry(++listingFailures);
+        LOG.warn("listing upstream keys failed ({}): Secrets are kept as they are; listing again in {}",
+            e.getMessage(), GoDuration.format(retry));
+        if (!listedOnce) {
+          // At start-up nothing is known yet: each namespace reads on its own and reports its error.
+          deferred.addAll(optedInNamespaces().keySet());
+        }
+        retryIn(retry);
       }
       return;
     }
+    listingFailures = 0;
     // The first listing may run while the informers fill (it starts with the operator); the
     // comparison needs their caches.
     try {
@@ -276,6 +293,18 @@ final class FleetSweep {
     }
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
         read, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /** 2 s, doubling, never later than the next periodic sweep. */
+  private Duration listingRetry(int failures) {
+    Duration backoff = LISTING_RETRY.multipliedBy(1L << Math.min(failures - 1, 16));
+    return period.isZero() || backoff.compareTo(period) < 0 ? backoff : period;
+  }
+
+  private synchronized void retryIn(Duration delay) {
+    if (scheduler != null) {
+      scheduler.schedule(this::sweepSafely, delay.toMillis(), TimeUnit.MILLISECONDS);
+    }
   }
 
   /** Reads a chunk in batches; empty when batch reads failed or are denied. */

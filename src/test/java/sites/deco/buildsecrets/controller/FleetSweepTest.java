@@ -339,4 +339,21 @@ class FleetSweepTest {
     assertThat(batches).containsExactly(List.of("sites/paused/build"));
     assertThat(triggered).containsExactly(ns);
   }
+
+  @Test
+  void aFailedListingIsTriedAgainWithinSecondsNotAtTheNextPeriod() {
+    String ns = optedIn("retry");
+    stored.put("sites/retry/build", new Upstream.Found(SecretData.fromStrings(Map.of("A", "1")), "v1"));
+    listingFailure = new SourceException(SourceException.Kind.UNAVAILABLE, "InternalServiceError (HTTP 500)");
+    sweep.start(java.time.Duration.ofHours(1));
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> listings.get() == 1);
+    assertThat(triggered).as("at start-up each namespace then reads on its own").containsExactly(ns);
+
+    listingFailure = null;
+
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+        .until(() -> batches.contains(List.of("sites/retry/build")));
+    assertThat(listings.get()).isEqualTo(2);
+    sweep.stop();
+  }
 }
