@@ -98,6 +98,15 @@ class CountingProxy:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _throttled(self):
+                err = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
+                self.send_response(400)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("x-amzn-ErrorType", "ThrottlingException")
+                self.send_header("Content-Length", str(len(err)))
+                self.end_headers()
+                self.wfile.write(err)
+
             def _forward(self):
                 t_in = time.monotonic()
                 n = int(self.headers.get("Content-Length") or 0)
@@ -105,6 +114,8 @@ class CountingProxy:
                 target = self.headers.get("X-Amz-Target") or f"(no target) {self.command}"
                 op = target.split(".", 1)[-1]
                 proxy.count(op)
+                if not proxy.admit(op):
+                    return self._throttled()
                 t0 = time.monotonic()
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("connection", "keep-alive", "expect", "transfer-encoding")}
@@ -141,6 +152,10 @@ class CountingProxy:
     def count(self, op):
         with self.lock:
             self.counts[op] = self.counts.get(op, 0) + 1
+
+    def admit(self, op):
+        """Whether to forward this request; a subclass may answer ThrottlingException instead."""
+        return True
 
     def took(self, op, seconds, arrived):
         with self.lock:

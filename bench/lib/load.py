@@ -24,7 +24,6 @@ import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 
@@ -38,78 +37,22 @@ QUOTAS = {"GetSecretValue": "GetSecretValue+DescribeSecret", "DescribeSecret": "
 LIMITS = {"GetSecretValue+DescribeSecret": 10000, "BatchGetSecretValue": 100, "ListSecrets": 100}
 
 
-class QuotaProxy:
-    """Forwards to moto like bench.CountingProxy, but first applies each operation's per-second
-    quota over a sliding one-second window: a request over it gets the HTTP 400
-    ThrottlingException that Secrets Manager returns, and is counted (and not forwarded)."""
+class QuotaProxy(bench.CountingProxy):
+    """bench.CountingProxy that first applies each operation's per-second quota over a sliding
+    one-second window: a request over it gets the HTTP 400 ThrottlingException that Secrets
+    Manager returns, and is counted (and not forwarded)."""
 
     def __init__(self, upstream, scale=1.0):
-        self.upstream = urllib.parse.urlsplit(upstream)
         self.limits = {q: max(1, int(v * scale)) for q, v in LIMITS.items()}
-        self.lock = threading.Lock()
-        self.counts = collections.Counter()
+        self.quota_lock = threading.Lock()
         self.throttled = collections.Counter()
         self.windows = {q: collections.deque() for q in LIMITS}
         self.peak = collections.Counter()  # highest count seen in any one-second window
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-            wbufsize = 1 << 20
-
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                op = (self.headers.get("X-Amz-Target") or "(none)").split(".", 1)[-1]
-                if not proxy.admit(op):
-                    err = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-                    self.send_response(400)
-                    self.send_header("Content-Type", "application/x-amz-json-1.1")
-                    self.send_header("x-amzn-ErrorType", "ThrottlingException")
-                    self.send_header("Content-Length", str(len(err)))
-                    self.end_headers()
-                    self.wfile.write(err)
-                    return
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("connection", "keep-alive", "expect", "transfer-encoding")}
-                for attempt in (1, 2):
-                    conn = getattr(self, "_up", None)
-                    if conn is None:
-                        conn = self._up = http.client.HTTPConnection(proxy.upstream.hostname, proxy.upstream.port,
-                                                                     timeout=120)
-                    try:
-                        conn.request("POST", self.path, body=body, headers=headers)
-                        resp = conn.getresponse()
-                        data = resp.read()
-                        break
-                    except (OSError, http.client.HTTPException):
-                        conn.close()
-                        self._up = None
-                        if attempt == 2:
-                            self.send_error(502)
-                            return
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "server",
-                                         "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="quota-proxy").start()
+        super().__init__(upstream)
 
     def admit(self, op):
         now = time.monotonic()
-        with self.lock:
-            self.counts[op] += 1
+        with self.quota_lock:
             quota = QUOTAS.get(op)
             if quota is None:
                 return True
@@ -122,13 +65,6 @@ class QuotaProxy:
             w.append(now)
             self.peak[quota] = max(self.peak[quota], len(w))
             return True
-
-    def snapshot(self):  # what bench.Operator records at each sweep line
-        with self.lock:
-            return dict(self.counts)
-
-    def close(self):
-        self.server.shutdown()
 
 
 def scrape(op):
