@@ -165,11 +165,13 @@ final class FleetSweep {
    * Until the first sweep has answered a namespace, its reconcile waits for it rather than read
    * alone: a cold start over thousands of namespaces is then a few batch reads, not one read each.
    * A namespace the first listing did not include (a fresh opt-in) waits for that listing only.
+   * Whenever an answer is waiting for the namespace, its reconcile leaves it to the triggered one.
    *
    * @return true when the caller should wait for the sweep
    */
   boolean deferToSweep(String namespace) {
-    if (firstSweepPending.contains(namespace)) {
+    // An answer handed off after this reconcile looked for one: the triggered reconcile takes it.
+    if (firstSweepPending.contains(namespace) || prefetched.containsKey(namespace)) {
       return true;
     }
     if (listedOnce) {

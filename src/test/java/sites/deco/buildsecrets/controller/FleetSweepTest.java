@@ -275,7 +275,10 @@ class FleetSweepTest {
     listed.put("sites/listed/build", "v2");
     onTrigger = ns -> {
       if (ns.equals(listedNs)) {
-        // Its chunk is read: no longer waiting. A site opted in after the listing: never waits.
+        // Its chunk is read: only the triggered reconcile, which takes the answer, acts on it.
+        // A site opted in after the listing never waits.
+        assertThat(sweep.deferToSweep(listedNs)).isTrue();
+        assertThat(sweep.take(site(listedNs))).isPresent();
         assertThat(sweep.deferToSweep(listedNs)).isFalse();
         assertThat(sweep.deferToSweep("sites-fresh")).isFalse();
       }
@@ -355,5 +358,21 @@ class FleetSweepTest {
         .until(() -> batches.contains(List.of("sites/retry/build")));
     assertThat(listings.get()).isEqualTo(2);
     sweep.stop();
+  }
+
+  @Test
+  void aReconcileThatMissedAnAnswerHandedOffMeanwhileLeavesItToTheTriggeredOne() {
+    String ns = optedIn("race");
+    managedSecret(ns, "v1");
+    listed.put("sites/race/build", "v2");
+    List<Boolean> deferredWhenTriggered = new ArrayList<>();
+    // The reconcile already running for this namespace found no answer; the sweep now hands one off.
+    onTrigger = n -> deferredWhenTriggered.add(sweep.deferToSweep(n));
+
+    sweep.sweep();
+
+    assertThat(deferredWhenTriggered).containsExactly(true);
+    assertThat(sweep.take(site(ns))).isPresent();
+    assertThat(sweep.deferToSweep(ns)).as("taken: nothing waits any more").isFalse();
   }
 }
