@@ -46,8 +46,9 @@ import sites.deco.buildsecrets.sync.SiteRef;
  * <p>A listing may lag by minutes, so it never confirms anything on its own: every answer the rule
  * table sees was read directly. A managed Secret whose key is absent from the listing, and a site
  * never read before, are read; only a site already found missing by a direct read is skipped
- * while the listing agrees. If listing or
- * batch reads are denied, the operator falls back to per-key reads, says so once, and carries on.
+ * while the listing agrees. If listing or batch reads are denied, the operator falls back to
+ * per-key reads, says so once, and carries on; a listing that fails otherwise is tried again
+ * within seconds, and the Secrets are kept as they are meanwhile.
  *
  * <p>Reads and hand-offs go in chunks of a few batches: the next chunk is read once the reconciles
  * of the one before last have started. The controller's work queue therefore never holds more than
