@@ -12,7 +12,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
-import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.sync.FleetView;
 import sites.deco.buildsecrets.sync.Outcome;

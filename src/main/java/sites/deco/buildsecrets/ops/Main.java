@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.ops;
 
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.RuntimeInfo;
@@ -33,6 +34,7 @@ import sites.deco.buildsecrets.ops.cli.SourceOptions;
 import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
 import sites.deco.buildsecrets.sync.FleetView;
 
 /**

@@ -16,7 +16,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
-import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;

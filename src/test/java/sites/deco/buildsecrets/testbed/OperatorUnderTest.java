@@ -5,8 +5,8 @@ import java.util.function.UnaryOperator;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.OperatorWiring;
-import sites.deco.buildsecrets.ops.SyncMetrics;
-import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
+import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.sync.FleetView;
 
 /** The operator, in-process, against the test bed's API server and moto, with a counting source. */

@@ -4,7 +4,7 @@ import java.time.Duration;
 import picocli.CommandLine.Option;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
-import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.source.BulkSource;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import sites.deco.buildsecrets.source.TokenBucket;

@@ -1,4 +1,8 @@
-package sites.deco.buildsecrets.source;
+package sites.deco.buildsecrets.source.aws;
+
+import sites.deco.buildsecrets.source.SourceException;
+import sites.deco.buildsecrets.source.TokenBucket;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
@@ -15,8 +19,8 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
-import sites.deco.buildsecrets.ops.AwsCallMetrics;
-import sites.deco.buildsecrets.ops.SyncMetrics;
+import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.FaultProxy.Mode;
 

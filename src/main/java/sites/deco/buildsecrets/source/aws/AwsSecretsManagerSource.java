@@ -1,4 +1,11 @@
-package sites.deco.buildsecrets.source;
+package sites.deco.buildsecrets.source.aws;
+
+import sites.deco.buildsecrets.source.BulkSource;
+import sites.deco.buildsecrets.source.PayloadParser;
+import sites.deco.buildsecrets.source.PayloadRule;
+import sites.deco.buildsecrets.source.SourceException;
+import sites.deco.buildsecrets.source.TokenBucket;
+import sites.deco.buildsecrets.source.Upstream;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;

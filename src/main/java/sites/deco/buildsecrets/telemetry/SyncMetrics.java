@@ -1,4 +1,4 @@
-package sites.deco.buildsecrets.ops;
+package sites.deco.buildsecrets.telemetry;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;

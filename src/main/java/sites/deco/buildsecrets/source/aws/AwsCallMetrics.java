@@ -1,4 +1,6 @@
-package sites.deco.buildsecrets.ops;
+package sites.deco.buildsecrets.source.aws;
+
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
 
 import java.time.Duration;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -7,7 +9,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
-import sites.deco.buildsecrets.source.AwsSecretsManagerSource;
 
 /**
  * Counts and times every Secrets Manager API call at the SDK, by operation (GetSecretValue,

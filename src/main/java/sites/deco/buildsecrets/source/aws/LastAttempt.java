@@ -1,4 +1,4 @@
-package sites.deco.buildsecrets.source;
+package sites.deco.buildsecrets.source.aws;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,4 +1,8 @@
-package sites.deco.buildsecrets.source;
+package sites.deco.buildsecrets.source.aws;
+
+import sites.deco.buildsecrets.source.PayloadRule;
+import sites.deco.buildsecrets.source.SecretData;
+import sites.deco.buildsecrets.source.Upstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
