@@ -28,6 +28,17 @@ public record Naming(
 
   public static final String OPT_IN_VALUE = "enabled";
   public static final String SITE_PLACEHOLDER = "{site}";
+  /**
+   * Secret annotation holding a salted digest of the data as last written ({@code DataDigest}): drift
+   * made while no operator was watching shows without an upstream read.
+   */
+  public static final String DIGEST_ANNOTATION = "deco.sites/build-secrets-digest";
+  /**
+   * Namespace annotation that lets one deletion pass the fleet-wide deletion budget. Its value must
+   * be the UID of the managed Secret to delete, so a blanket annotation, a stale approval or a
+   * typo approves nothing. Fixed on purpose: a mistyped opt-in flag cannot also mistype this.
+   */
+  public static final String DELETION_APPROVAL_ANNOTATION = "deco.sites/build-secrets-deletion-approved";
 
   public static final Naming DEFAULTS =
       new Naming(

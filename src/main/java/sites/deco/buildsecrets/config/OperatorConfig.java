@@ -8,7 +8,8 @@ import java.time.Duration;
  * @param naming names of namespaces, keys, Secret, annotations and labels
  * @param backend where upstream values come from
  * @param resyncPeriod how often each opted-in namespace is re-read; zero disables resync
- * @param deletionBudget how many upstream-missing deletions the fleet may make
+ * @param deletionBudget how many budgeted deletions (opt-out, upstream missing) the fleet may make
+ * @param deletionConfirmation how long an upstream key must stay missing before its Secret is deleted
  * @param awsCallTimeout upper bound for one Secrets Manager call, retries included
  * @param awsRequestsPerSecond token-bucket rate for all Secrets Manager calls
  * @param changeDetection how a resync finds changed keys
@@ -22,6 +23,7 @@ public record OperatorConfig(
     Backend backend,
     Duration resyncPeriod,
     DeletionBudget deletionBudget,
+    Duration deletionConfirmation,
     Duration awsCallTimeout,
     double awsRequestsPerSecond,
     ChangeDetection changeDetection,
@@ -59,8 +61,8 @@ public record OperatorConfig(
   }
 
   /**
-   * Upstream-missing deletions may proceed while the missing count is within
-   * max(minimum, percent% of managed Secrets).
+   * Budgeted deletions (opt-out, upstream missing) may proceed while the candidates plus recent
+   * deletions stay within max(minimum, percent% of managed Secrets).
    */
   public record DeletionBudget(int percent, int minimum) {
     public DeletionBudget {
@@ -80,17 +82,17 @@ public record OperatorConfig(
   public record LeaderElection(String leaseName, String leaseNamespace) {}
 
   public OperatorConfig withResyncPeriod(Duration period) {
-    return new OperatorConfig(naming, backend, period, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+    return new OperatorConfig(naming, backend, period, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
         changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
   }
 
   public OperatorConfig withChangeDetection(ChangeDetection mode) {
-    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
         mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
   }
 
   public OperatorConfig withLeaderElection(LeaderElection election) {
-    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, awsCallTimeout, awsRequestsPerSecond,
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
         changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election);
   }
 

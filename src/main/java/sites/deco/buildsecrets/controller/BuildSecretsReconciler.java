@@ -2,6 +2,7 @@ package sites.deco.buildsecrets.controller;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -17,14 +18,18 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Collection;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
@@ -32,12 +37,15 @@ import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
-import sites.deco.buildsecrets.sync.FleetDeletionGuard;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.DeletionCause;
+import sites.deco.buildsecrets.sync.DeletionGuard;
+import sites.deco.buildsecrets.sync.FleetCensus;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.Plan;
 import sites.deco.buildsecrets.sync.SecretWriter;
+import sites.deco.buildsecrets.sync.SiteState;
+import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.SiteRef;
 import sites.deco.buildsecrets.sync.SyncRules;
 
@@ -58,14 +66,18 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private static final Logger LOG = LoggerFactory.getLogger(BuildSecretsReconciler.class);
   private static final int MAX_CONFLICT_ROUNDS = 3;
   private static final Duration FIRST_RETRY = Duration.ofSeconds(2);
+  /** A write failing this many times in a row is worth a Warning; fewer are transient. */
+  static final int WRITE_FAILURES_BEFORE_WARNING = 3;
 
   private final OperatorConfig config;
   private final Naming naming;
   private final Source source;
-  private final FleetView fleet;
+  private final SiteStore store;
   private final SyncMetrics metrics;
   private final Clock clock;
   private final String instance;
+  private final OncePer releaseCheck = new OncePer(Duration.ofSeconds(1));
+  private final OncePer pauseSummaryInGetMode;
 
   // Built in prepareEventSources, once the client and caches exist.
   private InformerEventSource<Secret, Namespace> secrets;
@@ -73,21 +85,24 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private IndexerResourceCache<Namespace> namespaces;
   private SecretWriter writer;
   private NamespaceEvents events;
-  private FleetDeletionGuard guard;
-  /** Null in get mode, or after falling back to it. */
+  private DeletionGuard guard;
+  /** Null in get mode, or while fallen back to it. */
   private volatile FleetSweep sweep;
+  /** The list-mode sweep, kept while fallen back to per-key reads so it can take over again. */
+  private FleetSweep listSweep;
   /** Completed once the operator has started, i.e. its informers' caches are synced. */
   private final CompletableFuture<Void> cachesSynced = new CompletableFuture<>();
 
   public BuildSecretsReconciler(
-      OperatorConfig config, Source source, FleetView fleet, SyncMetrics metrics, Clock clock, String instance) {
+      OperatorConfig config, Source source, SiteStore store, SyncMetrics metrics, Clock clock, String instance) {
     this.config = config;
     this.naming = config.naming();
     this.source = source;
-    this.fleet = fleet;
+    this.store = store;
     this.metrics = metrics;
     this.clock = clock;
     this.instance = instance;
+    this.pauseSummaryInGetMode = new OncePer(config.retryCap());
   }
 
   /** The Namespace filter, applied by {@link OperatorWiring} at registration. */
@@ -111,13 +126,15 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     namespaces = context.getPrimaryCache();
     writer = new SecretWriter(context.getClient(), naming, new CacheFiller());
     events = new NamespaceEvents(context.getClient(), instance, metrics::eventDropped);
-    guard = new FleetDeletionGuard(fleet, this::optedInNamespacesWithManagedSecret, config.deletionBudget(),
-        config.retryCap(), clock);
+    guard = new DeletionGuard(store, this::census, config.deletionBudget(), config.retryCap(),
+        config.deletionConfirmation(), clock);
     if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
-      sweep = new FleetSweep(bulk, naming, fleet, metrics, clock, namespaces::list,
+      listSweep = new FleetSweep(bulk, naming, store, metrics, clock, namespaces::list,
           ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
           ns -> fleetTriggers.propagateEvent(new ResourceID(ns)),
-          this::fallBackToGet, FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
+          new FleetSweep.ModeSwitch(this::fallBackToGet, this::backToList), this::pauseSummary,
+          FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
+      sweep = listSweep;
     }
     return List.of(secrets, fleetTriggers);
   }
@@ -132,17 +149,21 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * The first listing of upstream keys may start before {@link #cachesSynced()}.
    */
   public void startSweeping() {
-    FleetSweep s = sweep;
-    if (s != null) {
-      s.start(config.resyncPeriod());
+    if (listSweep != null) {
+      listSweep.start(config.resyncPeriod());
     }
   }
 
+  /** Stops the sweep and waits for its thread, so nothing uses the source or the client after this. */
   public void stopSweeping() {
-    FleetSweep s = sweep;
-    if (s != null) {
-      s.stop();
+    if (listSweep != null) {
+      listSweep.stop();
     }
+  }
+
+  /** The sweep's health for /readyz: null when fine or not sweeping, else why not. */
+  public String sweepProblem() {
+    return listSweep == null ? null : listSweep.problem();
   }
 
   /** Writes the Events still queued; called once event processing has stopped. */
@@ -152,7 +173,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  /** Listing was denied: every opted-in namespace now reads its own key on its own timer. */
+  /** Listing was denied: every opted-in namespace reads its own key on its own timer until listing works again. */
   private void fallBackToGet() {
     sweep = null;
     namespaces.list()
@@ -160,9 +181,14 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         .flatMap(Optional::stream)
         .filter(SiteRef::optedIn)
         .forEach(site -> {
-          fleet.invalidate(site.namespace());
+          store.invalidate(site.namespace());
           fleetTriggers.propagateEvent(new ResourceID(site.namespace()));
         });
+  }
+
+  /** A listing succeeded again (the IAM policy was fixed): the sweep is the resync once more. */
+  private void backToList() {
+    sweep = listSweep;
   }
 
   @Override
@@ -172,7 +198,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       return UpdateControl.noUpdate();
     }
     if (context.isPrimaryResourceDeleted()) {
-      fleet.forget(namespace.getMetadata().getName()); // gone with everything in it
+      store.forget(namespace.getMetadata().getName()); // gone with everything in it
       return UpdateControl.noUpdate();
     }
     long start = System.nanoTime();
@@ -180,16 +206,20 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     Secret secret = context.getSecondaryResource(Secret.class).orElse(null);
     LocalSecret local = LocalSecret.of(secret, naming);
     Instant now = clock.instant();
+    String approval = annotation(namespace, Naming.DELETION_APPROVAL_ANNOTATION);
 
     Upstream upstream = null;
     FleetSweep s = sweep;
     // Taken even when not needed, so the sweep sees this namespace's reconcile has started.
-    Optional<Upstream> prefetched = s == null ? Optional.empty() : s.take(site);
+    Optional<SiteState.Held> held = store.take(site.namespace());
+    if (s != null) {
+      s.answerTaken();
+    }
     if (SyncRules.needsUpstream(site, local)) {
-      if (prefetched.isPresent()) {
-        upstream = prefetched.get(); // read directly by the sweep, in a batch
+      if (held.isPresent() && Objects.equals(held.get().syncToken(), site.syncToken())) {
+        upstream = held.get().upstream(); // read by the sweep in a batch, or kept from a failed write
       } else {
-        Optional<Duration> wait = fleet.waitIfUnchanged(site.namespace(), fingerprint(site, secret), now);
+        Optional<Duration> wait = store.waitIfUnchanged(site.namespace(), fingerprint(site, secret, approval), now);
         if (wait.isPresent()) {
           return s == null ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(wait.get()) : UpdateControl.noUpdate();
         }
@@ -198,22 +228,21 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         }
         upstream = read(site);
       }
-      // The sweep's batch answers count too: otherwise Secrets created at a cold start counted as
-      // never read, and the deletion guard paused every deletion until the next sweep.
-      fleet.noteRead(site.namespace(), missingOrUnknown(upstream), versionOf(upstream), now);
+      store.noteRead(site.namespace(), upstream, now);
     }
 
-    Plan plan = SyncRules.decide(site, local, upstream, guard);
-    Secret after = secret;
+    Plan plan = SyncRules.decide(site, local, upstream);
     for (int round = 1; ; round++) {
+      Admitted admitted = admit(site, plan, approval);
       try {
-        after = writer.apply(site, plan, secret);
-        break;
+        Secret after = writer.apply(site, admitted.plan(), secret);
+        return finish(site, upstream, admitted, fingerprint(site, after, approval), now, start);
       } catch (SecretWriter.Conflict conflict) {
+        admitted.releaseSlot();
         if (round == MAX_CONFLICT_ROUNDS) {
           // Someone keeps changing the Secret under us: try again shortly, quietly.
           LOG.debug("namespace {}: {} after {} rounds; retrying", site.namespace(), conflict.getMessage(), round);
-          fleet.invalidate(site.namespace());
+          holdForRetry(site, upstream, now);
           return UpdateControl.<Namespace>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }
         // Re-read the Secret from the API server (not the cache) and decide again with the same
@@ -221,13 +250,15 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         secret = context.getClient().secrets().inNamespace(site.namespace()).withName(naming.secretName()).get();
         local = LocalSecret.of(secret, naming);
         if (upstream == null && SyncRules.needsUpstream(site, local)) {
-          fleet.invalidate(site.namespace()); // the new state needs a read: start over
+          store.invalidate(site.namespace()); // the new state needs a read: start over
           return UpdateControl.<Namespace>noUpdate().rescheduleAfter(Duration.ofMillis(100));
         }
-        plan = SyncRules.decide(site, local, upstream, guard);
+        plan = SyncRules.decide(site, local, upstream);
+      } catch (KubernetesClientException e) {
+        admitted.releaseSlot();
+        return writeFailed(site, upstream, admitted.plan(), e, now, start);
       }
     }
-    return finish(site, upstream, plan, after, now, start);
   }
 
   private Upstream read(SiteRef site) {
@@ -238,35 +269,140 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  /** True for missing, false for found or invalid, null (keep the last answer) when unreachable. */
-  private static Boolean missingOrUnknown(Upstream upstream) {
-    return upstream instanceof Upstream.Unreachable ? null : upstream instanceof Upstream.Missing;
+  /**
+   * A plan as the deletion guard lets it run: every deletion but a namespace's own is admitted
+   * here, the moment before it is sent.
+   *
+   * @param permit the budget slot a sent deletion holds; null when none was reserved
+   * @param recheck read the key again after this long (a missing key being confirmed); else null
+   * @param pausedCause the cause of a paused deletion; else null
+   */
+  private record Admitted(Plan plan, DeletionGuard.Permit permit, Duration recheck, DeletionCause pausedCause) {
+    void releaseSlot() {
+      if (permit != null) {
+        permit.release();
+      }
+    }
   }
 
-  private static String versionOf(Upstream upstream) {
-    return upstream instanceof Upstream.Found f ? f.version() : null;
+  private Admitted admit(SiteRef site, Plan plan, String approval) {
+    if (!(plan instanceof Plan.Delete delete)) {
+      return new Admitted(plan, null, null, null);
+    }
+    boolean approved = delete.current().uid().equals(approval);
+    DeletionGuard.Admission admission = guard.admit(site, delete, approved);
+    if (admission instanceof DeletionGuard.Corroborate asked) {
+      DeletionGuard.Paused inconclusive = corroborate(asked);
+      admission = inconclusive != null ? inconclusive : guard.admit(site, delete, approved);
+    }
+    return switch (admission) {
+      case DeletionGuard.Allowed allowed -> new Admitted(
+          approved ? new Plan.Delete(delete.current(), delete.cause(), delete.why() + " (deletion approved)") : delete,
+          allowed.permit(), null, null);
+      case DeletionGuard.Confirming confirming -> new Admitted(
+          new Plan.Keep(Outcome.UPSTREAM_MISSING, delete.why() + "; the Secret is deleted once the key has stayed "
+              + "missing for " + GoDuration.format(config.deletionConfirmation()) + " (in "
+              + GoDuration.format(confirming.remaining()) + ") and other keys are confirmed present"),
+          null, confirming.remaining(), null);
+      case DeletionGuard.Paused paused -> new Admitted(
+          new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion (" + delete.cause().description()
+              + ") paused: " + paused.reason() + "; the Secret is kept"),
+          null, delete.cause() == DeletionCause.UPSTREAM_MISSING ? config.deletionConfirmation() : null,
+          delete.cause());
+      case DeletionGuard.Corroborate again -> new Admitted(
+          new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion paused: other keys changed while "
+              + "corroborating; the Secret is kept"), null, config.deletionConfirmation(), delete.cause());
+    };
+  }
+
+  /** Reads the sampled keys directly, notes what they hold, and tells the guard; null when clean. */
+  private DeletionGuard.Paused corroborate(DeletionGuard.Corroborate asked) {
+    Map<String, String> keyToNamespace = new HashMap<>();
+    for (String ns : asked.namespaces()) {
+      naming.siteOf(ns).ifPresent(site -> keyToNamespace.put(naming.upstreamKey(site), ns));
+    }
+    Map<String, Upstream> answers = new HashMap<>();
+    if (source instanceof BulkSource bulk) {
+      try {
+        answers.putAll(bulk.readAll(keyToNamespace.keySet()));
+      } catch (SourceException e) {
+        LOG.debug("corroborating batch read failed ({}); reading one by one", e.getMessage());
+      }
+    }
+    int missing = 0;
+    int found = 0;
+    Instant now = clock.instant();
+    for (Map.Entry<String, String> e : keyToNamespace.entrySet()) {
+      Upstream answer = answers.get(e.getKey());
+      if (answer == null || answer instanceof Upstream.Unreachable) {
+        answer = readKey(e.getKey());
+      }
+      store.noteRead(e.getValue(), answer, now);
+      if (answer instanceof Upstream.Missing) {
+        missing++;
+      } else if (!(answer instanceof Upstream.Unreachable)) {
+        found++;
+      }
+    }
+    return guard.corroborated(asked, missing, found);
+  }
+
+  private Upstream readKey(String key) {
+    try {
+      return source.read(key);
+    } catch (SourceException e) {
+      return new Upstream.Unreachable(e.kind(), e.detail());
+    }
+  }
+
+  /** Keeps the upstream answer for the retry, so it applies the same answer without a second read. */
+  private void holdForRetry(SiteRef site, Upstream upstream, Instant now) {
+    if (upstream != null) {
+      store.hold(site.namespace(), new SiteState.Held(upstream, site.syncToken()), now);
+    } else {
+      store.invalidate(site.namespace());
+    }
+  }
+
+  /**
+   * A write the API server refused or never answered (5xx, timeout, lost connection): retried
+   * within seconds with the same upstream answer, counted at once, and a Warning once it persists.
+   */
+  private UpdateControl<Namespace> writeFailed(
+      SiteRef site, Upstream upstream, Plan plan, KubernetesClientException e, Instant now, long startNanos) {
+    holdForRetry(site, upstream, now);
+    int failures = store.get(site.namespace()).map(SiteState::failures).orElse(0) + 1;
+    Duration retry = backoff(failures);
+    String verb = plan instanceof Plan.Create ? "create" : plan instanceof Plan.Update ? "update" : "delete";
+    String message = "writing the Secret failed (" + verb + ": " + (e.getCode() > 0 ? "HTTP " + e.getCode() : "no answer")
+        + "); retrying in " + GoDuration.format(retry) + " with the same upstream answer";
+    store.record(site.namespace(), new SiteState.Result(Outcome.WRITE_ERROR, message, failures, null, null, null), now);
+    if (failures == WRITE_FAILURES_BEFORE_WARNING) {
+      events.record(site.namespace(), Outcome.WRITE_ERROR, message);
+    }
+    LOG.warn("namespace {}: {}: {}", site.namespace(), Outcome.WRITE_ERROR.metricLabel(), message);
+    metrics.sync(Outcome.WRITE_ERROR);
+    metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
+    return UpdateControl.<Namespace>noUpdate().rescheduleAfter(retry);
   }
 
   private UpdateControl<Namespace> finish(
-      SiteRef site, Upstream upstream, Plan plan, Secret after, Instant now, long startNanos) {
+      SiteRef site, Upstream upstream, Admitted admitted, String fingerprint, Instant now, long startNanos) {
+    Plan plan = admitted.plan();
     Outcome outcome = plan.outcome();
-    FleetView.SiteStatus previous = fleet.get(site.namespace()).orElse(null);
+    SiteState previous = store.get(site.namespace()).orElse(null);
     int failures = outcome == Outcome.SOURCE_ERROR ? (previous == null ? 0 : previous.failures()) + 1 : 0;
-    Duration next = nextRead(site, outcome, failures);
+    Duration next = admitted.recheck() != null ? admitted.recheck() : nextRead(site, outcome, failures);
 
     if (outcome == Outcome.OPTED_OUT || (outcome == Outcome.DELETED && !site.optedIn())) {
-      fleet.forget(site.namespace());
+      store.forget(site.namespace());
     } else {
-      boolean changed = fleet.record(site.namespace(), new FleetView.SiteStatus(
-          outcome,
-          plan.message(),
-          previous != null && previous.outcome() == outcome ? previous.since() : now,
-          previous == null ? null : previous.upstreamVersion(),
-          previous != null && previous.upstreamMissing(),
-          previous != null && previous.readSinceStart(),
-          failures,
-          fingerprint(site, after),
-          next == null ? null : now.plus(next)));
+      if (admitted.recheck() != null) {
+        store.invalidate(site.namespace()); // the recheck reads the key again
+      }
+      boolean changed = store.record(site.namespace(), new SiteState.Result(outcome, plan.message(), failures,
+          admitted.recheck() != null ? null : fingerprint, next == null ? null : now.plus(next),
+          admitted.pausedCause()), now);
       if (changed) {
         events.record(site.namespace(), outcome, plan.message());
       }
@@ -277,9 +413,15 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       metrics.retryScheduled(next);
     }
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
-    releasePausedDeletions();
-    // In list mode the sweep is the resync; only error backoff needs a per-namespace timer.
-    boolean timer = next != null && (sweep == null || outcome == Outcome.SOURCE_ERROR);
+    if (outcome == Outcome.DELETION_PAUSED && sweep == null && pauseSummaryInGetMode.tryAcquire(now)) {
+      String summary = guard.pauseSummary(); // in list mode the sweep logs it once per sweep
+      if (summary != null) {
+        LOG.error(summary);
+      }
+    }
+    releasePausedDeletions(now);
+    // In list mode the sweep is the resync; only backoff and confirmation need a per-namespace timer.
+    boolean timer = next != null && (sweep == null || outcome == Outcome.SOURCE_ERROR || admitted.recheck() != null);
     return timer ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(next) : UpdateControl.noUpdate();
   }
 
@@ -289,11 +431,15 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       return null; // only an event can change these
     }
     if (outcome == Outcome.SOURCE_ERROR) {
-      long factor = 1L << Math.min(failures - 1, 20);
-      Duration backoff = FIRST_RETRY.multipliedBy(factor);
-      return jitter(backoff.compareTo(config.retryCap()) > 0 ? config.retryCap() : backoff);
+      return backoff(failures);
     }
     return config.resyncEnabled() ? jitter(config.resyncPeriod()) : null;
+  }
+
+  /** 2 s doubling per failure, capped at the resync period, ±10%. */
+  private Duration backoff(int failures) {
+    Duration backoff = FIRST_RETRY.multipliedBy(1L << Math.min(failures - 1, 20));
+    return jitter(backoff.compareTo(config.retryCap()) > 0 ? config.retryCap() : backoff);
   }
 
   /** ±10%, so a restart does not bring the whole fleet due at the same instant. */
@@ -303,42 +449,64 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   }
 
   /**
-   * Paused upstream-missing deletions are re-examined when the fleet view says they may proceed,
-   * with a fresh, direct read of each key.
+   * Paused deletions are re-examined, with a fresh direct read of each key, when the guard says
+   * one could now pass. Asked at most once a second: the count walks the fleet.
    */
-  private void releasePausedDeletions() {
-    Set<String> paused = fleet.pausedDeletions();
-    if (paused.isEmpty() || !guard.wouldAllow()) {
+  private void releasePausedDeletions(Instant now) {
+    if (store.pausedDeletions().isEmpty() || !releaseCheck.tryAcquire(now)) {
       return;
     }
-    LOG.info("deletion guard released: re-checking {} paused namespaces", paused.size());
+    Set<String> paused = store.pausedDeletions();
+    if (paused.isEmpty() || !guard.wouldAllowAny()) {
+      return;
+    }
+    LOG.info("deletion guard: re-checking {} paused namespaces", paused.size());
     for (String ns : paused) {
-      fleet.invalidate(ns);
+      store.invalidate(ns);
       fleetTriggers.propagateEvent(new ResourceID(ns));
     }
   }
 
-  private Collection<String> optedInNamespacesWithManagedSecret() {
-    return secrets.list()
+  /** The managed Secrets in site namespaces, from the informer caches: the guard's population. */
+  private FleetCensus census() {
+    List<FleetCensus.Member> members = new ArrayList<>();
+    secrets.list()
         .filter(s -> naming.isOwned(s.getMetadata().getLabels()))
-        .map(s -> s.getMetadata().getNamespace())
-        .filter(ns -> namespaces.get(new ResourceID(ns)).flatMap(n -> SiteRef.from(n, naming))
-            .map(SiteRef::optedIn).orElse(false))
-        .toList();
+        .forEach(s -> namespaces.get(new ResourceID(s.getMetadata().getNamespace()))
+            .ifPresent(n -> SiteRef.from(n, naming).ifPresent(site -> members.add(new FleetCensus.Member(
+                site.namespace(), s.getMetadata().getUid(), site.optedIn(), site.terminating(),
+                s.getMetadata().getUid().equals(annotation(n, Naming.DELETION_APPROVAL_ANNOTATION)))))));
+    return new FleetCensus(members);
+  }
+
+  /** The once-per-sweep summary of paused deletions; null when none is paused. */
+  String pauseSummary() {
+    return guard.pauseSummary();
+  }
+
+  private static String annotation(Namespace ns, String key) {
+    Map<String, String> a = ns.getMetadata().getAnnotations();
+    return a == null ? null : a.get(key);
   }
 
   /** Everything a reconcile's answer depends on, besides upstream and time. */
-  private static String fingerprint(SiteRef site, Secret secret) {
+  private static String fingerprint(SiteRef site, Secret secret, String approval) {
     String secretPart = secret == null ? "-" : secret.getMetadata().getUid() + "@" + secret.getMetadata().getResourceVersion();
-    return site.optInValue() + "|" + site.terminating() + "|" + site.syncToken() + "|" + secretPart;
+    return site.optInValue() + "|" + site.terminating() + "|" + site.syncToken() + "|" + approval + "|" + secretPart;
+  }
+
+  /** The fingerprint the sweep stores for a site it found unchanged, so its reconcile needs no read. */
+  static String fingerprintOf(SiteRef site, Secret secret, Namespace namespace) {
+    return fingerprint(site, secret, annotation(namespace, Naming.DELETION_APPROVAL_ANNOTATION));
   }
 
   private void log(SiteRef site, Outcome outcome, String message) {
     switch (outcome) {
       case SOURCE_ERROR, INVALID_PAYLOAD, NOT_OWNED, UNRECOGNISED_OPT_IN ->
           LOG.warn("namespace {}: {}: {}", site.namespace(), outcome.metricLabel(), message);
-      case DELETION_PAUSED -> LOG.error("namespace {}: {}: {}", site.namespace(), outcome.metricLabel(), message);
-      case UNCHANGED, OPTED_OUT -> LOG.debug("namespace {}: {}", site.namespace(), message);
+      // One summary line per sweep says it for the fleet: thousands of lines would bury it.
+      case DELETION_PAUSED, UNCHANGED, OPTED_OUT -> LOG.debug("namespace {}: {}: {}", site.namespace(),
+          outcome.metricLabel(), message);
       default -> LOG.info("namespace {}: {}", site.namespace(), message);
     }
   }

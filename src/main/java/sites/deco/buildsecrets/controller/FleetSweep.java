@@ -9,8 +9,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,7 +30,8 @@ import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.SiteState;
+import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteRef;
@@ -47,8 +46,15 @@ import sites.deco.buildsecrets.sync.SiteRef;
  * table sees was read directly. A managed Secret whose key is absent from the listing, and a site
  * never read before, are read; only a site already found missing by a direct read is skipped
  * while the listing agrees. If listing or batch reads are denied, the operator falls back to
- * per-key reads, says so once, and carries on; a listing that fails otherwise is tried again
- * within seconds, and the Secrets are kept as they are meanwhile.
+ * per-key reads, says so once, carries on, and tries listing again once per period, so a fixed IAM
+ * policy is picked up without a restart; a listing that fails otherwise is tried again within
+ * seconds, and the Secrets are kept as they are meanwhile. Only one listing is ever running or
+ * scheduled.
+ *
+ * <p>A managed Secret whose version matches the listing and whose data still matches its digest
+ * annotation is settled by the listing alone: its reconcile makes no read. A warm restart of an
+ * in-sync fleet therefore costs the listing pages only, and a Secret edited while no operator was
+ * watching is read and repaired.
  *
  * <p>Reads and hand-offs go in chunks of a few batches: the next chunk is read once the reconciles
  * of the one before last have started. The controller's work queue therefore never holds more than
@@ -60,24 +66,26 @@ final class FleetSweep {
   /** Longest wait for a chunk's reconciles to start, so a lost trigger never stalls a sweep. */
   private static final Duration HAND_OFF_WAIT = Duration.ofSeconds(10);
   private static final Duration LISTING_RETRY = Duration.ofSeconds(2);
+  /** Listings failed in a row before /readyz reports it; fewer are transient. */
+  static final int FAILURES_BEFORE_UNREADY = 3;
+  private static final Duration STOP_WAIT = Duration.ofSeconds(5);
 
-  /** An answer read by the sweep, with the force-sync token the namespace had when it was listed. */
-  private record Prefetched(Upstream upstream, String syncToken) {}
+  /** What the controller does when listing is denied, and when it works again. */
+  record ModeSwitch(Runnable toPerKeyReads, Runnable toListing) {}
 
   private final BulkSource source;
   private final Naming naming;
-  private final FleetView fleet;
+  private final SiteStore store;
   private final SyncMetrics metrics;
   private final Clock clock;
   private final Supplier<Stream<Namespace>> namespaces;
   private final Function<String, Secret> secretOf;
   private final Consumer<String> trigger;
-  private final Runnable fallBackToGet;
+  private final ModeSwitch modeSwitch;
+  private final Supplier<String> pauseSummary;
   private final int chunkSize;
   private final CompletableFuture<Void> cachesSynced;
 
-  /** Answers read directly by a sweep, waiting for their namespace's reconcile. */
-  private final Map<String, Prefetched> prefetched = new ConcurrentHashMap<>();
   /** The sweep thread while it waits for answers to be taken; unparked by the reconciles. */
   private volatile Thread waitingForHandOff;
   /** Reconciles that came before the first listing and wait for it. */
@@ -85,27 +93,31 @@ final class FleetSweep {
   /** Namespaces the first sweep will answer, whose chunk is not read yet. */
   private final Set<String> firstSweepPending = ConcurrentHashMap.newKeySet();
   private volatile boolean listedOnce;
-  private volatile boolean batchReads = true;
+  /** Listing was denied: per-key reads until a listing works again. */
+  private volatile boolean perKeyReads;
   private ScheduledExecutorService scheduler;
-  private ScheduledFuture<?> schedule;
+  /** The one scheduled sweep; each run schedules the next, so failures never add a second chain. */
+  private ScheduledFuture<?> next;
   private Duration period = Duration.ZERO;
   /** Set by stop(): an interrupted listing is then no failure to report. */
   private volatile boolean stopping;
-  /** Listings failed in a row; the sweep thread's own. */
-  private int listingFailures;
+  /** Listings failed in a row, and the last failure's kind. */
+  private volatile int listingFailures;
+  private volatile String lastListingError;
 
-  FleetSweep(BulkSource source, Naming naming, FleetView fleet, SyncMetrics metrics, Clock clock,
+  FleetSweep(BulkSource source, Naming naming, SiteStore store, SyncMetrics metrics, Clock clock,
       Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, Consumer<String> trigger,
-      Runnable fallBackToGet, int chunkSize, CompletableFuture<Void> cachesSynced) {
+      ModeSwitch modeSwitch, Supplier<String> pauseSummary, int chunkSize, CompletableFuture<Void> cachesSynced) {
     this.source = source;
     this.naming = naming;
-    this.fleet = fleet;
+    this.store = store;
     this.metrics = metrics;
     this.clock = clock;
     this.namespaces = namespaces;
     this.secretOf = secretOf;
     this.trigger = trigger;
-    this.fallBackToGet = fallBackToGet;
+    this.modeSwitch = modeSwitch;
+    this.pauseSummary = pauseSummary;
     this.chunkSize = chunkSize;
     this.cachesSynced = cachesSynced;
   }
@@ -119,7 +131,7 @@ final class FleetSweep {
     return (wanted + batchSize - 1) / batchSize * batchSize;
   }
 
-  /** Starts sweeping now and then every {@code period}; zero means once only. */
+  /** Starts sweeping now and then every {@code period}; zero means once only (plus retries of a failed listing). */
   synchronized void start(Duration period) {
     if (scheduler != null) {
       return;
@@ -131,35 +143,52 @@ final class FleetSweep {
       t.setDaemon(true);
       return t;
     });
-    schedule = period.isZero()
-        ? scheduler.schedule(this::sweepSafely, 0, TimeUnit.MILLISECONDS)
-        : scheduler.scheduleWithFixedDelay(this::sweepSafely, 0, period.toMillis(), TimeUnit.MILLISECONDS);
+    scheduleNext(Duration.ZERO);
   }
 
-  synchronized void stop() {
-    stopping = true;
-    if (scheduler != null) {
-      schedule.cancel(false);
-      scheduler.shutdownNow();
+  /** Stops sweeping and waits for a running sweep to end, so it never outlives the source or the client. */
+  void stop() {
+    ScheduledExecutorService s;
+    synchronized (this) {
+      stopping = true;
+      s = scheduler;
       scheduler = null;
+      if (s == null) {
+        return;
+      }
+      next.cancel(false);
+      s.shutdownNow();
+    }
+    try {
+      if (!s.awaitTermination(STOP_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("the sweep did not stop within {}", GoDuration.format(STOP_WAIT));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
-  /**
-   * The answer the sweep read for this site, consumed by the call whether it is used or not. A
-   * force-sync since the listing makes it stale: then the caller reads directly.
-   */
-  Optional<Upstream> take(SiteRef site) {
-    Prefetched answer = prefetched.remove(site.namespace());
-    if (answer == null) {
-      return Optional.empty();
+  private synchronized void scheduleNext(Duration delay) {
+    if (scheduler != null && !stopping) {
+      next = scheduler.schedule(this::run, delay.toMillis(), TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** Why change detection is unhealthy, for /readyz; null when it is fine. */
+  String problem() {
+    int failures = listingFailures;
+    return failures >= FAILURES_BEFORE_UNREADY
+        ? "listing upstream keys failed " + failures + " times in a row (" + lastListingError + "); Secrets are kept"
+        : null;
+  }
+
+  /** A reconcile took a held answer: the sweep may hand off the next chunk. */
+  void answerTaken() {
     // No lock on this path: sixteen reconcile threads taking answers would contend for it.
     Thread waiting = waitingForHandOff;
-    if (waiting != null && prefetched.size() <= chunkSize) {
+    if (waiting != null && store.heldAnswers() <= chunkSize) {
       LockSupport.unpark(waiting);
     }
-    return Objects.equals(answer.syncToken(), site.syncToken()) ? Optional.of(answer.upstream()) : Optional.empty();
   }
 
   /**
@@ -172,7 +201,7 @@ final class FleetSweep {
    */
   boolean deferToSweep(String namespace) {
     // An answer handed off after this reconcile looked for one: the triggered reconcile takes it.
-    if (firstSweepPending.contains(namespace) || prefetched.containsKey(namespace)) {
+    if (firstSweepPending.contains(namespace) || store.holds(namespace)) {
       return true;
     }
     if (listedOnce) {
@@ -182,9 +211,10 @@ final class FleetSweep {
     return !listedOnce || firstSweepPending.contains(namespace) || !deferred.remove(namespace);
   }
 
-  private void sweepSafely() {
+  private void run() {
+    Duration after = period;
     try {
-      sweep();
+      after = sweep();
     } catch (RuntimeException e) {
       LOG.error("sweep failed: {}", e.toString());
     } finally {
@@ -192,58 +222,58 @@ final class FleetSweep {
       if (!listedOnce) {
         releaseDeferred();
       }
+      if (after != null && !after.isZero()) {
+        scheduleNext(after);
+      }
     }
   }
 
-  void sweep() {
+  /** One sweep; returns when the next should run. */
+  Duration sweep() {
     long started = System.nanoTime();
     Map<String, String> versions;
     try {
       versions = source.currentVersions(naming.upstreamKeyPrefix());
     } catch (SourceException e) {
-      if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
-        LOG.warn("listing upstream keys is denied ({}): falling back to one read per namespace", e.getMessage());
-        metrics.changeDetectionFallback("list_denied");
-        stop();
-        fallBackToGet.run();
-      } else if (!stopping) {
-        Duration retry = listingRetry(++listingFailures);
-        LOG.warn("listing upstream keys failed ({}): Secrets are kept as they are; listing again in {}",
-            e.getMessage(), GoDuration.format(retry));
-        if (!listedOnce) {
-          // At start-up nothing is known yet: each namespace reads on its own and reports its error.
-          deferred.addAll(optedInNamespaces().keySet());
-        }
-        retryIn(retry);
-      }
-      return;
+      return listingFailed(e);
     }
     listingFailures = 0;
+    if (perKeyReads) {
+      perKeyReads = false;
+      LOG.info("listing upstream keys works again: back to one listing per resync");
+      modeSwitch.toListing().run();
+    }
     // The first listing may run while the informers fill (it starts with the operator); the
     // comparison needs their caches.
     try {
       cachesSynced.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return;
+      return null;
     } catch (ExecutionException e) {
-      return; // the operator failed to start
+      return null; // the operator failed to start
     }
-    prefetched.clear(); // anything left from the last sweep lost its reconcile (namespace gone)
+    store.dropHeld(); // anything left from the last sweep lost its reconcile (namespace gone)
     Instant now = clock.instant();
+    Instant due = now.plus(period.isZero() ? Duration.ofDays(365) : period);
     Map<String, String> candidates = new LinkedHashMap<>(); // key -> namespace
+    Map<String, String> syncTokens = new HashMap<>();
     int unchanged = 0;
-    Map<String, SiteRef> optedIn = optedInNamespaces();
-    deferred.removeAll(optedIn.keySet()); // the sweep answers for all of them
-    for (Map.Entry<String, SiteRef> e : optedIn.entrySet()) {
-      SiteRef site = e.getValue();
-      LocalSecret local = LocalSecret.of(secretOf.apply(site.namespace()), naming);
+    List<Namespace> optedIn = optedInNamespaces();
+    for (Namespace namespace : optedIn) {
+      SiteRef site = SiteRef.from(namespace, naming).orElseThrow();
+      deferred.remove(site.namespace()); // the sweep answers for it
+      Secret secret = secretOf.apply(site.namespace());
+      LocalSecret local = LocalSecret.of(secret, naming);
       String listed = versions.get(site.upstreamKey());
       switch (local) {
         case LocalSecret.Unowned u -> { } // never read: the reconcile reports NotOwned by itself
-        // A paused deletion is re-read even when listed unchanged: its reconcile lifts the pause.
-        case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && !paused(site.namespace()) -> {
-          fleet.noteRead(site.namespace(), false, listed, now);
+        // Settled by the listing: same version, data as written. A paused deletion is re-read even
+        // so: its reconcile lifts the pause.
+        case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && m.digestCurrent()
+            && !paused(site.namespace()) -> {
+          store.noteUnchanged(site.namespace(), listed,
+              BuildSecretsReconciler.fingerprintOf(site, secret, namespace), due, now);
           unchanged++;
         }
         case LocalSecret.Absent a when listed == null && knownMissing(site.namespace()) -> {
@@ -255,10 +285,11 @@ final class FleetSweep {
           if (local instanceof LocalSecret.Managed && listed == null) {
             // Counted as missing by the deletion guard at once, before any chunk is read: a wrong
             // region or account empties the listing for the whole fleet, and the first chunk's
-            // reconciles must already see that. Deleting still needs this sweep's direct read.
-            fleet.noteRead(site.namespace(), true, null, now);
+            // reconciles must already see that. Deleting still needs direct reads.
+            store.noteRead(site.namespace(), new Upstream.Missing(Upstream.MissingReason.NOT_FOUND), now);
           }
           candidates.put(site.upstreamKey(), site.namespace());
+          syncTokens.put(site.namespace(), site.syncToken());
         }
       }
     }
@@ -267,28 +298,35 @@ final class FleetSweep {
       listedOnce = true;
       releaseDeferred();
     }
+    boolean batchReads = true; // tried again every sweep, so a fixed IAM policy is picked up
     int read = 0;
     List<Map.Entry<String, String>> todo = List.copyOf(candidates.entrySet());
     for (int from = 0; from < todo.size(); from += chunkSize) {
       if (!awaitHandOff()) {
-        return; // stopping
+        return null; // stopping
       }
       List<Map.Entry<String, String>> chunk = todo.subList(from, Math.min(todo.size(), from + chunkSize));
-      Map<String, Upstream> answers = readCandidates(chunk.stream().map(Map.Entry::getKey).toList());
+      Map<String, Upstream> answers = Map.of();
+      if (batchReads) {
+        try {
+          answers = source.readAll(chunk.stream().map(Map.Entry::getKey).toList());
+        } catch (SourceException e) {
+          batchReads = batchReadFailed(e);
+        }
+      }
       read += answers.size();
       for (Map.Entry<String, String> e : chunk) {
         // What the direct read said, noted before this chunk's reconciles run (the guard counts it).
         Upstream answer = answers.get(e.getKey());
-        if (answer != null && !(answer instanceof Upstream.Unreachable)) {
-          fleet.noteRead(e.getValue(), answer instanceof Upstream.Missing,
-              answer instanceof Upstream.Found f ? f.version() : null, now);
+        if (answer != null) {
+          store.noteRead(e.getValue(), answer, now);
         }
       }
       for (Map.Entry<String, String> e : chunk) {
         String ns = e.getValue();
         Upstream answer = answers.get(e.getKey());
         if (answer != null) {
-          prefetched.put(ns, new Prefetched(answer, optedIn.get(ns).syncToken()));
+          store.hold(ns, new SiteState.Held(answer, syncTokens.get(ns)), now);
         }
         firstSweepPending.remove(ns);
         trigger.accept(ns); // without an answer, the reconcile reads its own key directly
@@ -296,37 +334,61 @@ final class FleetSweep {
     }
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
         read, (System.nanoTime() - started) / 1_000_000);
+    String paused = pauseSummary.get();
+    if (paused != null) {
+      LOG.error(paused);
+    }
+    return period;
+  }
+
+  /** Reports a failed listing and returns when to list again. */
+  private Duration listingFailed(SourceException e) {
+    if (stopping) {
+      return null;
+    }
+    lastListingError = e.kind().label();
+    if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
+      // Denied on purpose by the IAM policy: per-key reads, and one listing a period to notice a fix.
+      if (!perKeyReads) {
+        perKeyReads = true;
+        LOG.warn("listing upstream keys is denied ({}): falling back to one read per namespace; listing is "
+            + "tried again every {}", e.getMessage(), GoDuration.format(retryPeriod()));
+        metrics.changeDetectionFallback("list_denied");
+        releaseDeferred();
+        modeSwitch.toPerKeyReads().run();
+      }
+      return retryPeriod();
+    }
+    Duration retry = listingRetry(++listingFailures);
+    LOG.warn("listing upstream keys failed ({}): Secrets are kept as they are; listing again in {}",
+        e.getMessage(), GoDuration.format(retry));
+    if (!listedOnce) {
+      // At start-up nothing is known yet: each namespace reads on its own and reports its error.
+      optedInNamespaces().forEach(n -> deferred.add(n.getMetadata().getName()));
+    }
+    return retry;
+  }
+
+  /** @return whether later chunks of this sweep should still try batch reads */
+  private boolean batchReadFailed(SourceException e) {
+    if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
+      LOG.warn("batch reads are denied ({}): changed keys are read one by one until the next sweep",
+          e.getMessage());
+      metrics.changeDetectionFallback("batch_denied");
+      return false;
+    }
+    LOG.warn("batch read failed ({}): the changed namespaces read on their own", e.getMessage());
+    return true;
+  }
+
+  private Duration retryPeriod() {
+    return period.isZero() ? Duration.ofMinutes(15) : period;
   }
 
   /** 2 s, doubling, never later than the next periodic sweep. */
   private Duration listingRetry(int failures) {
     Duration backoff = LISTING_RETRY.multipliedBy(1L << Math.min(failures - 1, 16));
     return period.isZero() || backoff.compareTo(period) < 0 ? backoff : period;
-  }
-
-  private synchronized void retryIn(Duration delay) {
-    if (scheduler != null) {
-      scheduler.schedule(this::sweepSafely, delay.toMillis(), TimeUnit.MILLISECONDS);
-    }
-  }
-
-  /** Reads a chunk in batches; empty when batch reads failed or are denied. */
-  private Map<String, Upstream> readCandidates(List<String> keys) {
-    if (!batchReads) {
-      return Map.of();
-    }
-    try {
-      return source.readAll(keys);
-    } catch (SourceException e) {
-      if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
-        batchReads = false;
-        LOG.warn("batch reads are denied ({}): changed keys are read one by one from now on", e.getMessage());
-        metrics.changeDetectionFallback("batch_denied");
-      } else {
-        LOG.warn("batch read failed ({}): the changed namespaces read on their own", e.getMessage());
-      }
-      return Map.of();
-    }
   }
 
   /**
@@ -338,10 +400,10 @@ final class FleetSweep {
     long deadline = System.nanoTime() + HAND_OFF_WAIT.toNanos();
     waitingForHandOff = Thread.currentThread();
     try {
-      while (prefetched.size() > chunkSize) {
+      while (store.heldAnswers() > chunkSize) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
-          LOG.debug("{} answers still untaken after {}; handing off the next chunk anyway", prefetched.size(),
+          LOG.debug("{} answers still untaken after {}; handing off the next chunk anyway", store.heldAnswers(),
               HAND_OFF_WAIT);
           return true;
         }
@@ -368,20 +430,16 @@ final class FleetSweep {
   }
 
   private boolean paused(String namespace) {
-    return fleet.get(namespace).map(s -> s.outcome() == Outcome.DELETION_PAUSED).orElse(false);
+    return store.get(namespace).map(s -> s.outcome() == Outcome.DELETION_PAUSED).orElse(false);
   }
 
   private boolean knownMissing(String namespace) {
-    return fleet.get(namespace).map(FleetView.SiteStatus::upstreamMissing).orElse(false);
+    return store.get(namespace).map(SiteState::upstreamMissing).orElse(false);
   }
 
-  private Map<String, SiteRef> optedInNamespaces() {
-    Map<String, SiteRef> out = new HashMap<>();
-    namespaces.get()
-        .map(n -> SiteRef.from(n, naming))
-        .flatMap(Optional::stream)
-        .filter(SiteRef::optedIn)
-        .forEach(site -> out.put(site.namespace(), site));
-    return out;
+  private List<Namespace> optedInNamespaces() {
+    return namespaces.get()
+        .filter(n -> SiteRef.from(n, naming).map(SiteRef::optedIn).orElse(false))
+        .toList();
   }
 }

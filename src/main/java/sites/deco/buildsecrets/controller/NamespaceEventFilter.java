@@ -10,7 +10,8 @@ import sites.deco.buildsecrets.config.Naming;
 /**
  * Decides which Namespace events reach the reconciler. Every site namespace is reconciled once when
  * first seen (so an opt-out that happened while the operator was down is still cleaned up). After
- * that only a change of the opt-in annotation, of the force-sync annotation, or the start of
+ * that only a change of the opt-in annotation, of the force-sync annotation, of a deletion
+ * approval, or the start of
  * deletion counts: another controller's labels or finalizers cost nothing. Old and new are
  * compared, so removing the opt-in still reaches the reconciler.
  */
@@ -37,6 +38,8 @@ final class NamespaceEventFilter {
     return isSite(newNs)
         && (!Objects.equals(annotation(oldNs, naming.managedAnnotation()), annotation(newNs, naming.managedAnnotation()))
             || !Objects.equals(annotation(oldNs, naming.syncAnnotation()), annotation(newNs, naming.syncAnnotation()))
+            || !Objects.equals(annotation(oldNs, Naming.DELETION_APPROVAL_ANNOTATION),
+                annotation(newNs, Naming.DELETION_APPROVAL_ANNOTATION))
             || (oldNs.getMetadata().getDeletionTimestamp() == null
                 && newNs.getMetadata().getDeletionTimestamp() != null));
   }

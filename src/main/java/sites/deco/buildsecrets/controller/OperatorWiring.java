@@ -14,7 +14,8 @@ import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.Source;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.DeletionCause;
+import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.Outcome;
 
 /** The one place where every JOSDK setting is chosen. */
@@ -40,6 +41,7 @@ public final class OperatorWiring {
       reconciler.cachesSynced();
     }
 
+    /** Stops the sweep (and waits for it), then event processing, then writes the Events still queued. */
     public void stop() {
       reconciler.stopSweeping();
       operator.stop();
@@ -56,13 +58,13 @@ public final class OperatorWiring {
       OperatorConfig config,
       KubernetesClient client,
       Source source,
-      FleetView fleet,
+      SiteStore store,
       SyncMetrics metrics,
       String identity,
       LeaderLease lease) {
     MeterRegistry registry = metrics.registry();
     BuildSecretsReconciler reconciler =
-        new BuildSecretsReconciler(config, source, fleet, metrics, Clock.systemUTC(), identity);
+        new BuildSecretsReconciler(config, source, store, metrics, Clock.systemUTC(), identity);
     if (lease != null) {
       lease.whileLeading(reconciler::startSweeping, reconciler::stopSweeping);
     }
@@ -107,12 +109,19 @@ public final class OperatorWiring {
       LOG.warn("resync is disabled (period 0): namespaces are read only on events and force-syncs");
     }
     metrics.gauge("managed_secrets", "Namespaces whose build-secrets Secret the operator manages and has synced",
-        () -> fleet.countByOutcome().entrySet().stream()
+        () -> store.countByOutcome().entrySet().stream()
             .filter(e -> e.getKey().state().equals("synced"))
             .mapToLong(java.util.Map.Entry::getValue).sum());
     metrics.gauge("namespaces_backing_off",
         "Namespaces whose last upstream read failed; each is re-read after its backoff (source_retry_delay)",
-        () -> fleet.countByOutcome().getOrDefault(Outcome.SOURCE_ERROR, 0L));
+        () -> store.countByOutcome().getOrDefault(Outcome.SOURCE_ERROR, 0L));
+    for (DeletionCause cause : DeletionCause.values()) {
+      if (cause.budgeted()) {
+        metrics.gauge("deletions_paused", "Managed Secrets kept because the deletion guard paused their deletion, "
+            + "by cause", java.util.Map.of("cause", cause.label()),
+            () -> store.pausedByCause().getOrDefault(cause, 0L));
+      }
+    }
     return new Wired(operator, reconciler, config.leaderElection() != null);
   }
 

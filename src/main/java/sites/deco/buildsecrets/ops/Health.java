@@ -1,6 +1,7 @@
 package sites.deco.buildsecrets.ops;
 
 import io.javaoperatorsdk.operator.RuntimeInfo;
+import java.util.function.Supplier;
 
 /** Probes read from JOSDK's runtime info. A standby replica (not leader) is still ready. */
 final class Health {
@@ -18,14 +19,21 @@ final class Health {
         : new OpsServer.Check(false, "unhealthy informers: " + unhealthy);
   }
 
-  /** Ready once started with every informer synced and healthy. */
-  static OpsServer.Check readiness(RuntimeInfo runtime) {
+  /**
+   * Ready once started with every informer synced and healthy, and change detection working: a
+   * listing failing again and again shows here, not only in the log.
+   *
+   * @param sweepProblem why change detection is unhealthy, or null
+   */
+  static OpsServer.Check readiness(RuntimeInfo runtime, Supplier<String> sweepProblem) {
     if (!runtime.isStarted()) {
       return new OpsServer.Check(false, "starting: informers not yet synced");
     }
-    return runtime.allEventSourcesAreHealthy()
-        ? new OpsServer.Check(true, "ok")
-        : new OpsServer.Check(false, "unhealthy event sources: " + runtime.unhealthyEventSources().values().stream()
-            .flatMap(byName -> byName.keySet().stream()).sorted().toList());
+    if (!runtime.allEventSourcesAreHealthy()) {
+      return new OpsServer.Check(false, "unhealthy event sources: " + runtime.unhealthyEventSources().values().stream()
+          .flatMap(byName -> byName.keySet().stream()).sorted().toList());
+    }
+    String problem = sweepProblem.get();
+    return problem == null ? new OpsServer.Check(true, "ok") : new OpsServer.Check(false, "change detection: " + problem);
   }
 }

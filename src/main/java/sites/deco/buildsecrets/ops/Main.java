@@ -35,7 +35,7 @@ import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.SiteStore;
 
 /**
  * The command line. Every flag has an environment fallback: flag, then env, then default, as in
@@ -62,13 +62,19 @@ public final class Main implements Callable<Integer> {
   @Mixin SourceOptions upstream;
 
   @Option(names = "--deletion-budget-percent", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_PERCENT:-10}",
-      description = "Upstream-missing deletions pause when more than this %% of managed Secrets are missing "
-          + "(env BUILD_SECRETS_DELETION_BUDGET_PERCENT, default 10).")
+      description = "Deletions of managed Secrets (opt-out, upstream missing; not a namespace's own deletion) pause "
+          + "when they would exceed this %% of managed Secrets (env BUILD_SECRETS_DELETION_BUDGET_PERCENT, default 10).")
   int deletionBudgetPercent;
 
   @Option(names = "--deletion-budget-min", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_MIN:-5}",
       description = "...but never below this many (env BUILD_SECRETS_DELETION_BUDGET_MIN, default 5).")
   int deletionBudgetMin;
+
+  @Option(names = "--deletion-confirmation-delay",
+      defaultValue = "${env:BUILD_SECRETS_DELETION_CONFIRMATION_DELAY:-60s}",
+      description = "An upstream key must stay missing this long, and other keys be read present, before its Secret "
+          + "is deleted (env BUILD_SECRETS_DELETION_CONFIRMATION_DELAY, default 60s).")
+  String deletionConfirmationDelay;
 
   @Option(names = "--change-detection", defaultValue = "${env:BUILD_SECRETS_CHANGE_DETECTION:-list}",
       description = "list: one sweep per resync lists versions and batch-reads only changed keys; get: every "
@@ -139,6 +145,7 @@ public final class Main implements Callable<Integer> {
     return new OperatorConfig(
         naming.naming(), upstream.backend(), resync,
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
+        parseDuration("--deletion-confirmation-delay", deletionConfirmationDelay),
         upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
         reconcileThreads, metricsBindAddress, healthBindAddress, election);
   }
@@ -185,7 +192,7 @@ public final class Main implements Callable<Integer> {
     LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);
     OperatorWiring.Wired operator = source == null
         ? null
-        : OperatorWiring.build(config, client, source, new FleetView(), metrics, identity, lease);
+        : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease);
 
     OpsServer metricsServer = OpsServer.start("metrics", config.metricsBindAddress());
     if (metricsServer != null) {
@@ -197,7 +204,7 @@ public final class Main implements Callable<Integer> {
       OpsServer.Check idle = new OpsServer.Check(true, "ok");
       healthServer
           .probe("/healthz", () -> runtime == null ? idle : Health.liveness(runtime))
-          .probe("/readyz", () -> runtime == null ? idle : Health.readiness(runtime));
+          .probe("/readyz", () -> runtime == null ? idle : Health.readiness(runtime, operator.reconciler()::sweepProblem));
     }
 
     CountDownLatch stopped = new CountDownLatch(1);

@@ -25,7 +25,10 @@ public final class SourceException extends Exception {
 
   /** A bounded set, safe as a metric label. */
   public enum Kind {
+    /** The IAM policy explicitly denies the call: the one kind that may switch the operator to per-key reads. */
     ACCESS_DENIED("access denied"),
+    /** Expired, invalid or unrecognised credentials, or a bad signature: a transient identity problem, not a policy. */
+    CREDENTIALS("credentials rejected"),
     DECRYPTION_FAILURE("KMS decryption failed"),
     THROTTLED("throttled"),
     TIMEOUT("timed out"),

@@ -1,19 +1,236 @@
 package sites.deco.buildsecrets.sync;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
+
 /**
- * Fleet-wide consent for a deletion caused by an upstream key going missing. Consulted only for
- * that row of the rule table, so a wrong region or account can never empty the cluster.
+ * Fleet-wide consent for every deletion of a managed Secret except a namespace's own deletion,
+ * asked when the delete is about to be sent.
+ *
+ * <p><b>Budget.</b> The candidates (managed Secrets in namespaces no longer opted in, plus those
+ * whose key was read missing) and the budgeted deletions sent within the last window must stay
+ * within max(minimum, percent% of the population). The opt-out candidates come from the informer
+ * caches, so a configuration that makes every namespace look opted out deletes nothing at all, and
+ * counting recent deletions means a bulk change arriving namespace by namespace stops at the budget.
+ *
+ * <p><b>Latched.</b> Once a deletion is paused over budget, the guard stays tripped: every further
+ * budgeted deletion pauses too, until no unapproved candidate is left (the mistake was undone) or
+ * each is approved. Waiting for the window to refill never drains a standing mistake.
+ *
+ * <p><b>Upstream missing.</b> A key read missing is deleted only (1) after every managed Secret has
+ * been read since start-up, (2) once it has stayed missing for the confirmation delay, and (3)
+ * after a clean corroboration: a direct read of a few other managed keys, taken since it went
+ * missing, found most of them present. A wrong region or account makes every key missing, so no
+ * order of reads (force-syncs, fresh opt-ins, per-key mode) gets a single deletion through.
+ *
+ * <p><b>Approved.</b> A namespace annotated with {@code deco.sites/build-secrets-deletion-approved}
+ * equal to its managed Secret's UID is deleted at once, outside the budget.
  */
-@FunctionalInterface
-public interface DeletionGuard {
+public final class DeletionGuard {
+  /** Other keys read to tell a lone removal from a wrong region or account. */
+  public static final int CORROBORATION_SAMPLE = 5;
 
-  Verdict verdict();
+  private final SiteStore store;
+  private final Supplier<FleetCensus> census;
+  private final DeletionBudget budget;
+  private final Duration window;
+  private final Duration confirmationDelay;
+  private final Clock clock;
+  private boolean tripped;
+  private Instant lastCleanCorroboration = Instant.MIN;
 
-  record Verdict(boolean allowed, String reason) {
-    public static final Verdict ALLOW = new Verdict(true, "within the deletion budget");
+  /**
+   * @param census the managed Secrets as the informer caches hold them
+   * @param window how long a sent deletion keeps counting against the budget
+   * @param confirmationDelay how long a key must stay missing before its Secret is deleted
+   */
+  public DeletionGuard(SiteStore store, Supplier<FleetCensus> census, DeletionBudget budget, Duration window,
+      Duration confirmationDelay, Clock clock) {
+    this.store = store;
+    this.census = census;
+    this.budget = budget;
+    this.window = window;
+    this.confirmationDelay = confirmationDelay;
+    this.clock = clock;
+  }
 
-    public static Verdict pause(String reason) {
-      return new Verdict(false, reason);
+  /** The guard's answer for one deletion. */
+  public sealed interface Admission {}
+
+  /** Send it now; if it fails or meets a conflict, {@link Permit#release()} the slot. */
+  public record Allowed(Permit permit) implements Admission {}
+
+  /** Keep the Secret; {@code reason} says why, with counts. */
+  public record Paused(String reason) implements Admission {}
+
+  /** Keep the Secret for now and read the key again after {@code remaining}. */
+  public record Confirming(Duration remaining) implements Admission {}
+
+  /** Read these other keys directly, note the answers, and ask again. */
+  public record Corroborate(List<String> namespaces, Instant asked) implements Admission {}
+
+  /** A reserved budget slot, taken back if the delete does not go through. */
+  public final class Permit {
+    private final SiteStore.SentDeletion sent;
+
+    /** @param sent null for a deletion outside the budget */
+    private Permit(SiteStore.SentDeletion sent) {
+      this.sent = sent;
     }
+
+    public void release() {
+      if (sent != null) {
+        store.unrecordDeletion(sent);
+      }
+    }
+  }
+
+  /** Asks whether {@code plan} may be sent now; reserves its slot when it may. */
+  public synchronized Admission admit(SiteRef site, Plan.Delete plan, boolean approved) {
+    Instant now = clock.instant();
+    if (!plan.cause().budgeted() || approved) {
+      return new Allowed(new Permit(null));
+    }
+    if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
+      Admission before = upstreamMissingChecks(site, now);
+      if (before != null) {
+        return before;
+      }
+    }
+    Count count = count(now);
+    if (tripped && count.candidates() > 0) {
+      return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
+          + "; undo the change, or approve each deletion (approve-deletions)");
+    }
+    tripped = false;
+    if (count.candidates() + count.recent() > count.allowed()) {
+      tripped = true;
+      return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
+          + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)");
+    }
+    SiteStore.SentDeletion sent = new SiteStore.SentDeletion(now, plan.current().uid());
+    store.recordDeletion(sent);
+    return new Allowed(new Permit(sent));
+  }
+
+  /** Null when the upstream-missing conditions hold; else what to do first. */
+  private Admission upstreamMissingChecks(SiteRef site, Instant now) {
+    FleetCensus fleet = census.get();
+    long notYetRead = fleet.members().stream()
+        .filter(m -> m.optedIn() && !m.terminating())
+        .filter(m -> store.get(m.namespace()).map(s -> !s.readSinceStart()).orElse(true))
+        .count();
+    if (notYetRead > 0) {
+      return new Paused("waiting for a complete pass: " + notYetRead + " of " + fleet.population()
+          + " managed Secrets not yet read since start-up");
+    }
+    Instant missingSince = store.get(site.namespace()).map(SiteState::missingSince).orElse(now);
+    Duration waited = Duration.between(missingSince, now);
+    if (waited.compareTo(confirmationDelay) < 0) {
+      return new Confirming(confirmationDelay.minus(waited));
+    }
+    if (lastCleanCorroboration.isBefore(missingSince)) {
+      List<String> sample = corroborationSample(fleet, site.namespace());
+      if (!sample.isEmpty()) {
+        return new Corroborate(sample, now);
+      }
+      lastCleanCorroboration = now; // a fleet of one has nothing to compare with
+    }
+    return null;
+  }
+
+  /**
+   * Records what a corroboration read found: clean when most sampled keys were present.
+   *
+   * @return null when clean (ask {@link #admit} again), else the pause to report
+   */
+  public synchronized Paused corroborated(Corroborate asked, int missing, int found) {
+    if (found > 0 && missing * 2 < missing + found) {
+      lastCleanCorroboration = asked.asked();
+      return null;
+    }
+    return new Paused(missing + " of " + (missing + found) + " other managed keys read just now are missing too "
+        + "(a wrong region or account?); the deletion is retried after the confirmation delay");
+  }
+
+  /** Managed, opted-in sites believed present upstream, other than {@code except}, picked at random. */
+  private List<String> corroborationSample(FleetCensus fleet, String except) {
+    List<String> present = new ArrayList<>();
+    for (FleetCensus.Member m : fleet.members()) {
+      if (m.optedIn() && !m.terminating() && !m.namespace().equals(except)
+          && store.get(m.namespace()).map(s -> s.readSinceStart() && !s.upstreamMissing()).orElse(false)) {
+        present.add(m.namespace());
+      }
+    }
+    Collections.shuffle(present);
+    return List.copyOf(present.subList(0, Math.min(CORROBORATION_SAMPLE, present.size())));
+  }
+
+  /** Whether a paused deletion could now pass, without reserving anything: then it is re-examined. */
+  public synchronized boolean wouldAllowAny() {
+    Count count = count(clock.instant());
+    if (tripped && count.candidates() > 0) {
+      return false;
+    }
+    return count.candidates() + count.recent() <= count.allowed();
+  }
+
+  /** One line for the once-per-sweep summary; null when nothing is paused. */
+  public String pauseSummary() {
+    Map<DeletionCause, Long> paused = store.pausedByCause();
+    if (paused.isEmpty()) {
+      return null;
+    }
+    Count count;
+    synchronized (this) {
+      count = count(clock.instant());
+    }
+    long opt = paused.getOrDefault(DeletionCause.OPTED_OUT, 0L);
+    long missing = paused.getOrDefault(DeletionCause.UPSTREAM_MISSING, 0L);
+    return "deletion guard: " + (opt + missing) + " deletions paused (" + opt + " opt-out, " + missing
+        + " upstream missing); " + count.describe() + "; budget " + count.allowed()
+        + "; Secrets are kept until the cause is undone or each deletion is approved";
+  }
+
+  private record Count(long population, long optedOut, long missing, int recent, int allowed) {
+    long candidates() {
+      return optedOut + missing;
+    }
+
+    String describe() {
+      return candidates() + " of " + population + " managed Secrets would be deleted (" + optedOut + " opt-out, "
+          + missing + " upstream missing)" + (recent > 0 ? " and " + recent + " were deleted recently" : "");
+    }
+  }
+
+  private Count count(Instant now) {
+    Set<String> sent = store.deletionsSince(now.minus(window));
+    long population = 0;
+    long optedOut = 0;
+    long missing = 0;
+    for (FleetCensus.Member m : census.get().members()) {
+      if (m.terminating() || sent.contains(m.secretUid())) {
+        continue; // a Secret deleted a moment ago may still be in the cache: counted once, as recent
+      }
+      population++;
+      if (m.approved()) {
+        continue;
+      }
+      if (!m.optedIn()) {
+        optedOut++;
+      } else if (store.get(m.namespace()).map(SiteState::upstreamMissing).orElse(false)) {
+        missing++;
+      }
+    }
+    int recent = sent.size();
+    return new Count(population, optedOut, missing, recent, budget.allowedMissing((int) (population + recent)));
   }
 }

@@ -11,8 +11,12 @@ public sealed interface LocalSecret {
   /** No Secret of that name. */
   record Absent() implements LocalSecret {}
 
-  /** A Secret carrying both ownership labels: ours to update or delete. */
-  record Managed(Secret secret, SecretData data, String version) implements LocalSecret {
+  /**
+   * A Secret carrying both ownership labels: ours to update or delete.
+   *
+   * @param digestCurrent its digest annotation matches its data: nobody edited it since we wrote it
+   */
+  record Managed(Secret secret, SecretData data, String version, boolean digestCurrent) implements LocalSecret {
     public String uid() {
       return secret.getMetadata().getUid();
     }
@@ -23,7 +27,7 @@ public sealed interface LocalSecret {
 
     @Override
     public String toString() { // never print the Secret: its toString() holds the data
-      return "Managed[version=" + version + ", keys=" + data.keys() + "]";
+      return "Managed[version=" + version + ", keys=" + data.keys() + ", digestCurrent=" + digestCurrent + "]";
     }
   }
 
@@ -41,6 +45,8 @@ public sealed interface LocalSecret {
     }
     Map<String, String> annotations = secret.getMetadata().getAnnotations();
     String version = annotations == null ? null : annotations.get(naming.versionAnnotation());
-    return new Managed(secret, SecretData.fromBase64(secret.getData()), version);
+    String digest = annotations == null ? null : annotations.get(Naming.DIGEST_ANNOTATION);
+    SecretData data = SecretData.fromBase64(secret.getData());
+    return new Managed(secret, data, version, DataDigest.matches(digest, data));
   }
 }

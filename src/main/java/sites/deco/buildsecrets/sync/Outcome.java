@@ -15,7 +15,9 @@ public enum Outcome {
   NOT_OWNED("not_owned", EventType.WARNING, "NotOwned", "not-owned"),
   INVALID_PAYLOAD("invalid_payload", EventType.WARNING, "InvalidPayload", "invalid"),
   SOURCE_ERROR("source_error", EventType.WARNING, "SourceError", "error"),
-  DELETION_PAUSED("deletion_paused", EventType.WARNING, "DeletionPaused", "deletion-paused");
+  DELETION_PAUSED("deletion_paused", EventType.WARNING, "DeletionPaused", "deletion-paused"),
+  /** The API server refused or dropped a Secret write (5xx, timeout, lost connection); retried within seconds. */
+  WRITE_ERROR("write_error", EventType.WARNING, "WriteFailed", "error");
 
   public enum EventType {
     NORMAL("Normal"),

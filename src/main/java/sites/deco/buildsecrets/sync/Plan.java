@@ -29,7 +29,11 @@ public sealed interface Plan {
     }
   }
 
-  record Delete(LocalSecret.Managed current, String why) implements Plan {
+  /**
+   * @param cause decides whether the fleet-wide deletion guard must consent
+   * @param why the rule that asked for it, for messages
+   */
+  record Delete(LocalSecret.Managed current, DeletionCause cause, String why) implements Plan {
     public Outcome outcome() {
       return Outcome.DELETED;
     }

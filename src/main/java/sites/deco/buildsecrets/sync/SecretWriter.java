@@ -14,7 +14,11 @@ import sites.deco.buildsecrets.source.SecretData;
 /**
  * Applies a {@link Plan} to the API server with optimistic concurrency: updates carry the
  * resourceVersion, deletes carry UID and resourceVersion preconditions, and a create that meets an
- * existing Secret is reported as a conflict so the caller re-reads and decides again.
+ * existing Secret is reported as a conflict so the caller re-reads and decides again. Every write
+ * carries the version annotation and a salted digest of the data ({@link DataDigest}).
+ *
+ * <p>A delete is sent only as the deletion guard allows: callers pass budgeted deletions through
+ * {@link DeletionGuard#admit} first.
  */
 public final class SecretWriter {
 
@@ -62,7 +66,7 @@ public final class SecretWriter {
             .withName(naming.secretName())
             .withNamespace(site.namespace())
             .withLabels(naming.ownershipLabels())
-            .withAnnotations(Map.of(naming.versionAnnotation(), version))
+            .withAnnotations(Map.of(naming.versionAnnotation(), version, Naming.DIGEST_ANNOTATION, DataDigest.of(data)))
             .endMetadata()
             .withType("Opaque")
             .withData(data.base64())
@@ -82,6 +86,7 @@ public final class SecretWriter {
     labels.putAll(naming.ownershipLabels());
     Map<String, String> annotations = new HashMap<>(orEmpty(current.getMetadata().getAnnotations()));
     annotations.put(naming.versionAnnotation(), version);
+    annotations.put(Naming.DIGEST_ANNOTATION, DataDigest.of(data));
     Secret desired =
         new SecretBuilder(current)
             .editMetadata()

@@ -1,24 +1,28 @@
 package sites.deco.buildsecrets.sync;
 
+import sites.deco.buildsecrets.source.Printable;
 import sites.deco.buildsecrets.source.Upstream;
 
 /**
- * The rule table: the seed's nine rows plus ours, as one pure function. Read it against the
- * table in the README.
+ * The rule table: the seed's nine rows plus ours, as one pure function of the namespace, the local
+ * Secret and the upstream answer. Read it against the table in the README. It decides what should
+ * happen; whether a budgeted deletion may happen now is the deletion guard's call, made when the
+ * delete is about to be sent ({@link DeletionGuard}), so the command line shows the same plan the
+ * operator executes.
  *
  * <pre>
  * opt-in | upstream            | local     | plan
  * -------+---------------------+-----------+---------------------------------------------
  * off    | (not read)          | absent    | keep: opted out (warn once if value is not "enabled")
- * off    | (not read)          | managed   | delete
+ * off    | (not read)          | managed   | delete: opt-out (budgeted), or namespace deleted (not budgeted)
  * off    | (not read)          | unowned   | keep: leave alone
  * on     | (not read)          | unowned   | keep: NotOwned warning
  * on     | unreachable         | any       | keep: SourceError (fail static)
  * on     | invalid payload     | any       | keep: InvalidPayload
  * on     | missing             | absent    | keep: upstream missing (lazy creation)
- * on     | missing             | managed   | delete if the fleet guard allows, else keep: DeletionPaused
+ * on     | missing             | managed   | delete: upstream missing (budgeted, confirmed, corroborated)
  * on     | found               | absent    | create
- * on     | found               | managed   | update if data or version differ, else keep: unchanged
+ * on     | found               | managed   | update if data, version or digest differ, else keep: unchanged
  * </pre>
  */
 public final class SyncRules {
@@ -29,15 +33,14 @@ public final class SyncRules {
     return site.optedIn() && !(local instanceof LocalSecret.Unowned);
   }
 
-  /**
-   * @param upstream the upstream read; null exactly when {@link #needsUpstream} is false
-   * @param guard consulted only when a managed Secret's upstream key is missing
-   */
-  public static Plan decide(SiteRef site, LocalSecret local, Upstream upstream, DeletionGuard guard) {
+  /** @param upstream the upstream read; null exactly when {@link #needsUpstream} is false */
+  public static Plan decide(SiteRef site, LocalSecret local, Upstream upstream) {
     if (!site.optedIn()) {
       return switch (local) {
-        case LocalSecret.Managed m ->
-            new Plan.Delete(m, site.terminating() ? "namespace is being deleted" : "namespace opted out");
+        case LocalSecret.Managed m when site.terminating() ->
+            new Plan.Delete(m, DeletionCause.NAMESPACE_DELETED, "namespace is being deleted");
+        case LocalSecret.Managed m -> new Plan.Delete(m, DeletionCause.OPTED_OUT, site.hasUnrecognisedOptIn()
+            ? "namespace opted out: " + unrecognised(site) : "namespace opted out");
         case LocalSecret.Absent a when site.hasUnrecognisedOptIn() -> unrecognisedOptIn(site);
         case LocalSecret.Unowned u when site.hasUnrecognisedOptIn() -> unrecognisedOptIn(site);
         default -> new Plan.Keep(Outcome.OPTED_OUT, "namespace is not opted in");
@@ -55,21 +58,14 @@ public final class SyncRules {
       case Upstream.Invalid i ->
           new Plan.Keep(Outcome.INVALID_PAYLOAD, "upstream payload rejected, " + i.describe() + "; " + kept(local));
       case Upstream.Missing miss -> switch (local) {
-        case LocalSecret.Managed m -> {
-          DeletionGuard.Verdict verdict = guard.verdict();
-          yield verdict.allowed()
-              ? new Plan.Delete(m, "upstream key " + miss.reason().description())
-              : new Plan.Keep(
-                  Outcome.DELETION_PAUSED,
-                  "upstream key " + miss.reason().description() + " but deletion is paused: " + verdict.reason()
-                      + "; the Secret is kept");
-        }
+        case LocalSecret.Managed m ->
+            new Plan.Delete(m, DeletionCause.UPSTREAM_MISSING, "upstream key " + miss.reason().description());
         default -> new Plan.Keep(
             Outcome.UPSTREAM_MISSING, "upstream key " + miss.reason().description() + "; no Secret is created until it exists");
       };
       case Upstream.Found found -> switch (local) {
         case LocalSecret.Managed m ->
-            m.data().equals(found.data()) && found.version().equals(m.version())
+            m.data().equals(found.data()) && found.version().equals(m.version()) && m.digestCurrent()
                 ? new Plan.Keep(Outcome.UNCHANGED, "in sync with upstream version " + found.version())
                 : new Plan.Update(m, found.data(), found.version());
         default -> new Plan.Create(found.data(), found.version());
@@ -78,10 +74,12 @@ public final class SyncRules {
   }
 
   private static Plan unrecognisedOptIn(SiteRef site) {
-    return new Plan.Keep(
-        Outcome.UNRECOGNISED_OPT_IN,
-        "annotation value " + sites.deco.buildsecrets.source.Printable.quote(site.optInValue())
-            + " does not opt in: the value must be exactly \"enabled\"");
+    return new Plan.Keep(Outcome.UNRECOGNISED_OPT_IN, unrecognised(site));
+  }
+
+  private static String unrecognised(SiteRef site) {
+    return "annotation value " + Printable.quote(site.optInValue())
+        + " does not opt in: the value must be exactly \"enabled\"";
   }
 
   private static String kept(LocalSecret local) {

@@ -108,8 +108,15 @@ public final class SyncMetrics {
     eventsDropped.increment();
   }
 
-  /** Gauges read on scrape from the fleet view. */
+  /** Gauges read on scrape from the site store. */
   public void gauge(String name, String description, Supplier<Number> value) {
-    Gauge.builder(PREFIX + name, value).description(description).register(registry);
+    gauge(name, description, Map.of(), value);
+  }
+
+  /** A gauge with fixed labels from a bounded set. */
+  public void gauge(String name, String description, Map<String, String> labels, Supplier<Number> value) {
+    Gauge.Builder<Supplier<Number>> b = Gauge.builder(PREFIX + name, value).description(description);
+    labels.forEach(b::tag);
+    b.register(registry);
   }
 }

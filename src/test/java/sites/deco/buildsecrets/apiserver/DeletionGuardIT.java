@@ -93,7 +93,7 @@ class DeletionGuardIT {
     await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()));
     await().during(QUIET).atMost(QUIET.plusSeconds(2))
         .until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
-    assertThat(op.fleet.pausedDeletions()).hasSize(FLEET);
+    assertThat(op.store.pausedDeletions()).hasSize(FLEET);
     ReliabilityRecord.passed("Deletion guard", "Operator restarted with a key template that matches no key (12 managed Secrets)",
         "Every managed Secret paused (Warning DeletionPaused), none deleted");
   }

@@ -7,14 +7,17 @@ import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.SiteStore;
 
 /** The operator, in-process, against the test bed's API server and moto, with a counting source. */
 public final class OperatorUnderTest implements AutoCloseable {
   public final CountingSource source;
-  public final FleetView fleet = new FleetView();
+  public final SiteStore store = new SiteStore();
   public final SyncMetrics metrics = SyncMetrics.noop();
   private final OperatorWiring.Wired operator;
+
+  /** Short, so the tests of lone removals stay quick; the production default is 60s. */
+  public static final Duration CONFIRMATION = Duration.ofSeconds(2);
 
   public static OperatorConfig defaults(Naming naming) {
     return new OperatorConfig(
@@ -22,6 +25,7 @@ public final class OperatorUnderTest implements AutoCloseable {
         OperatorConfig.Backend.AWS,
         Duration.ofMinutes(15),
         new OperatorConfig.DeletionBudget(10, 5),
+        CONFIRMATION,
         Duration.ofSeconds(5),
         200,
         OperatorConfig.ChangeDetection.LIST,
@@ -48,7 +52,7 @@ public final class OperatorUnderTest implements AutoCloseable {
   private OperatorUnderTest(TestBed bed, OperatorConfig config, java.util.function.Consumer<CountingSource> prepare) {
     source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
     prepare.accept(source);
-    operator = OperatorWiring.build(config, bed.admin(), source, fleet, metrics, "test-operator", null);
+    operator = OperatorWiring.build(config, bed.admin(), source, store, metrics, "test-operator", null);
     operator.start();
   }
 

@@ -10,19 +10,10 @@ import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
-import sites.deco.buildsecrets.sync.DeletionGuard;
 
-/** What the subcommands share: quiet logging on stderr, the never-delete guard, error lines without payloads. */
+/** What the subcommands share: quiet logging on stderr, direct reads, error lines without payloads. */
 final class CliSupport {
   private CliSupport() {}
-
-  /**
-   * The CLI never decides a deletion because an upstream key is missing: only the operator does,
-   * with its fleet-wide view and deletion budget.
-   */
-  static final DeletionGuard NEVER_DELETE = () -> DeletionGuard.Verdict.pause(
-      "the command line never deletes a Secret because its upstream key is missing; "
-          + "only the operator does, within its fleet-wide deletion budget");
 
   /** Library logs go to stderr at WARN, so stdout holds only the command's output (table, JSON). */
   static void quietLogging() {

@@ -199,6 +199,8 @@ public final class DoctorCommand implements Callable<Integer> {
         case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(), switch (u.kind()) {
           case ACCESS_DENIED -> "allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on "
               + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
+          case CREDENTIALS -> "the AWS credentials were rejected (expired, invalid or unrecognised): check the "
+              + "role the pod assumes (IRSA or Pod Identity), AWS_PROFILE, or the clock (signatures expire)";
           case DECRYPTION_FAILURE -> "allow kms:Decrypt on the secret's customer-managed KMS key for the operator's role";
           case THROTTLED -> "Secrets Manager is throttling this account: try again later or raise the quota";
           case TIMEOUT, UNAVAILABLE, UNREACHABLE -> "check network access to Secrets Manager in this region "

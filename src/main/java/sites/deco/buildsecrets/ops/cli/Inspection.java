@@ -11,7 +11,7 @@ import sites.deco.buildsecrets.sync.SyncRules;
 
 /**
  * One site run through the operator's own rule table, with a direct upstream read when the table
- * needs one and a guard that never allows an upstream-missing deletion.
+ * needs one: the same plan the operator would execute (whose budgeted deletions its guard admits).
  *
  * @param upstream null when the table needs no read
  */
@@ -20,7 +20,7 @@ record Inspection(SiteRef site, Secret secret, LocalSecret local, Upstream upstr
   static Inspection of(SiteRef site, Secret secret, Naming naming, Source source) {
     LocalSecret local = LocalSecret.of(secret, naming);
     Upstream upstream = SyncRules.needsUpstream(site, local) ? CliSupport.read(source, site.upstreamKey()) : null;
-    return new Inspection(site, secret, local, upstream, SyncRules.decide(site, local, upstream, CliSupport.NEVER_DELETE));
+    return new Inspection(site, secret, local, upstream, SyncRules.decide(site, local, upstream));
   }
 
   String upstreamVersion() {

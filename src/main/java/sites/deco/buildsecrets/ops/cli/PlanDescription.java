@@ -23,22 +23,22 @@ public record PlanDescription(String text, boolean writes, int exitCode) {
         yield new PlanDescription("update: added " + d.added() + ", removed " + d.removed() + ", changed " + d.changed()
             + " (version " + orNone(u.current().version()) + " -> " + u.version() + ")", true, 0);
       }
-      case Plan.Delete d -> new PlanDescription(
-          "delete (" + (d.why().equals("namespace opted out") ? "opted out" : d.why()) + ")", true, 0);
+      case Plan.Delete d when d.cause().budgeted() -> new PlanDescription(
+          "delete (" + d.cause().description() + ": " + d.why() + "): the operator deletes it within its fleet-wide "
+              + "deletion budget, or at once when approved (approve-deletions); the command line does not", false, 1);
+      case Plan.Delete d -> new PlanDescription("delete (" + d.why() + ")", true, 0);
       case Plan.Keep k -> switch (k.outcome()) {
         case UNCHANGED -> new PlanDescription("nothing to do (in sync, version " + version(upstream) + ")", false, 0);
         case OPTED_OUT -> new PlanDescription("nothing to do (namespace is not opted in)", false, 0);
         case UNRECOGNISED_OPT_IN -> new PlanDescription("nothing to do (" + k.message() + ")", false, 0);
         case UPSTREAM_MISSING -> new PlanDescription("nothing to do (" + k.message() + ")", false, 0);
-        case DELETION_PAUSED -> new PlanDescription(
-            "refused: upstream key " + missingReason(upstream) + "; the command line never deletes a Secret because "
-                + "its upstream key is missing (only the operator does, within its fleet-wide deletion budget); "
-                + "the Secret is kept", false, 1);
+        case DELETION_PAUSED -> new PlanDescription("deletion paused: " + k.message(), false, 1);
         case NOT_OWNED -> new PlanDescription(
             "refused: not owned (a Secret of this name exists without the operator's labels; it is left untouched)",
             false, 1);
         case INVALID_PAYLOAD -> new PlanDescription("invalid payload: "
             + (upstream instanceof Upstream.Invalid i ? i.describe() : k.message()) + "; nothing is written", false, 1);
+        case WRITE_ERROR -> new PlanDescription(k.message(), false, 1);
         case SOURCE_ERROR -> new PlanDescription("upstream error: "
             + (upstream instanceof Upstream.Unreachable u ? u.describe() : k.message()) + "; nothing is written",
             false, 1);
@@ -69,10 +69,6 @@ public record PlanDescription(String text, boolean writes, int exitCode) {
 
   private static String version(Upstream upstream) {
     return upstream instanceof Upstream.Found f ? f.version() : "?";
-  }
-
-  private static String missingReason(Upstream upstream) {
-    return upstream instanceof Upstream.Missing m ? m.reason().description() : "missing";
   }
 
   private static String orNone(String s) {

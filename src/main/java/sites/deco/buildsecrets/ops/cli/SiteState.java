@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.ops.cli;
 
+import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.Plan;
 
 /** The STATE column of {@code status}, derived from the operator's own rule table. */
@@ -23,11 +24,9 @@ public enum SiteState {
     return label;
   }
 
-  /** True when the rule table's answer for a missing key should be checked against the operator's last Event. */
+  /** True when a budgeted deletion is due: the operator's last Event tells whether it is paused. */
   public static boolean needsLastEvent(Plan plan) {
-    return plan instanceof Plan.Keep k
-        && (k.outcome() == sites.deco.buildsecrets.sync.Outcome.UPSTREAM_MISSING
-            || k.outcome() == sites.deco.buildsecrets.sync.Outcome.DELETION_PAUSED);
+    return plan instanceof Plan.Delete d && d.cause().budgeted();
   }
 
   /**
@@ -37,13 +36,16 @@ public enum SiteState {
     return switch (plan) {
       case Plan.Create c -> OUT_OF_SYNC;
       case Plan.Update u -> OUT_OF_SYNC;
-      case Plan.Delete d -> OUT_OF_SYNC; // only for opted-out namespaces, which status does not list
+      case Plan.Delete d when lastEventDeletionPaused -> DELETION_PAUSED;
+      case Plan.Delete d when d.cause() == DeletionCause.UPSTREAM_MISSING -> UPSTREAM_MISSING;
+      case Plan.Delete d -> OUT_OF_SYNC;
       case Plan.Keep k -> switch (k.outcome()) {
         case UNCHANGED, CREATED, UPDATED -> SYNCED;
-        case UPSTREAM_MISSING, DELETION_PAUSED -> lastEventDeletionPaused ? DELETION_PAUSED : UPSTREAM_MISSING;
+        case UPSTREAM_MISSING -> UPSTREAM_MISSING;
+        case DELETION_PAUSED -> DELETION_PAUSED;
         case NOT_OWNED -> NOT_OWNED;
         case INVALID_PAYLOAD -> INVALID;
-        case SOURCE_ERROR -> ERROR;
+        case SOURCE_ERROR, WRITE_ERROR -> ERROR;
         case OPTED_OUT, UNRECOGNISED_OPT_IN, DELETED -> OFF;
       };
     };

@@ -223,6 +223,11 @@ public final class AwsSecretsManagerSource implements BulkSource {
    * Maps SDK failures to kinds. Provider messages are dropped: only codes and status travel.
    * Interceptors may see what the SDK has not wrapped yet, such as a bare InterruptedException.
    */
+  /** Error codes that say the caller's credentials are wrong, not that the policy denies the call. */
+  private static final java.util.List<String> CREDENTIAL_CODES = java.util.List.of("UnrecognizedClient",
+      "InvalidSignature", "ExpiredToken", "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature",
+      "MissingAuthenticationToken", "InvalidToken");
+
   public static SourceException translate(Throwable e) {
     Optional<LastAttempt.CutShort> cut = LastAttempt.of(e);
     if (cut.isPresent()) {
@@ -239,9 +244,11 @@ public final class AwsSecretsManagerSource implements BulkSource {
       SourceException.Kind kind;
       if (s.isThrottlingException()) {
         kind = SourceException.Kind.THROTTLED;
-      } else if (s.statusCode() == 403 || code.contains("AccessDenied") || code.contains("UnrecognizedClient")
-          || code.contains("InvalidSignature") || code.contains("ExpiredToken")) {
+      } else if (code.contains("AccessDenied")) {
         kind = SourceException.Kind.ACCESS_DENIED;
+      } else if (s.statusCode() == 403 || CREDENTIAL_CODES.stream().anyMatch(code::contains)) {
+        // Not a policy decision: never a reason to give up listing for good.
+        kind = SourceException.Kind.CREDENTIALS;
       } else if (s.statusCode() >= 500) {
         kind = SourceException.Kind.UNAVAILABLE;
       } else {

@@ -1,0 +1,27 @@
+package sites.deco.buildsecrets.sync;
+
+import java.util.List;
+
+/**
+ * The managed Secrets in site namespaces, as the informer caches hold them right now: the
+ * population the deletion budget is a share of, and the opt-out candidates, known before any
+ * deletion without a single upstream read.
+ */
+public record FleetCensus(List<Member> members) {
+
+  /**
+   * One namespace holding a managed Secret.
+   *
+   * @param secretUid the managed Secret's UID
+   * @param optedIn the namespace opts in (so the Secret stays unless its key goes missing)
+   * @param terminating the namespace is being deleted: its Secret goes with it, unbudgeted
+   * @param approved its deletion approval annotation names this Secret's UID
+   */
+  public record Member(
+      String namespace, String secretUid, boolean optedIn, boolean terminating, boolean approved) {}
+
+  /** Members that count towards the budget's population. */
+  public long population() {
+    return members.stream().filter(m -> !m.terminating()).count();
+  }
+}

@@ -1,0 +1,189 @@
+package sites.deco.buildsecrets.sync;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import sites.deco.buildsecrets.source.Upstream;
+
+/**
+ * The one store of per-site state: a {@link SiteState} per site namespace, replaced atomically by
+ * the methods below and by nothing else, plus the fleet-wide record of recent budgeted deletions.
+ * The reconciler, the sweep and the deletion guard all read and write through it, so a sweep's
+ * note and a reconcile's result can never overwrite each other.
+ */
+public final class SiteStore {
+  private final Map<String, SiteState> sites = new ConcurrentHashMap<>();
+  /** Sites whose last outcome is DELETION_PAUSED: asked after reconciles, so O(paused), not O(fleet). */
+  private final Set<String> paused = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger heldAnswers = new AtomicInteger();
+  /** Each recent budgeted deletion, oldest first. */
+  private final Deque<SentDeletion> recentDeletions = new ArrayDeque<>();
+
+  /** A budgeted deletion: when it was sent, and which Secret (so a cache that still holds it does not count it twice). */
+  record SentDeletion(Instant at, String secretUid) {}
+
+  public Optional<SiteState> get(String namespace) {
+    return Optional.ofNullable(sites.get(namespace));
+  }
+
+  /** The one writer: replaces a site's state atomically, creating it fresh when absent. */
+  private SiteState update(String namespace, Instant now, UnaryOperator<SiteState> change) {
+    SiteState after = sites.compute(namespace, (ns, before) -> {
+      SiteState base = before == null ? SiteState.fresh(now) : before;
+      SiteState next = change.apply(base);
+      if ((base.held() == null) != (next.held() == null)) {
+        heldAnswers.addAndGet(next.held() == null ? -1 : 1);
+      }
+      return next;
+    });
+    if (after.outcome() == Outcome.DELETION_PAUSED) {
+      paused.add(namespace);
+    } else {
+      paused.remove(namespace);
+    }
+    return after;
+  }
+
+  /** Notes what an upstream read or a listing said, before any reconcile acts on it: the guard counts it at once. */
+  public void noteRead(String namespace, Upstream upstream, Instant now) {
+    update(namespace, now, s -> s.withRead(upstream, now));
+  }
+
+  /** Holds an answer for the site's next reconcile, replacing any older one. */
+  public void hold(String namespace, SiteState.Held answer, Instant now) {
+    update(namespace, now, s -> s.withHeld(answer));
+  }
+
+  /** Takes the held answer, if any; the next caller finds none. */
+  public Optional<SiteState.Held> take(String namespace) {
+    SiteState.Held[] taken = new SiteState.Held[1];
+    sites.computeIfPresent(namespace, (ns, s) -> {
+      if (s.held() == null) {
+        return s;
+      }
+      taken[0] = s.held();
+      heldAnswers.decrementAndGet();
+      return s.withHeld(null);
+    });
+    return Optional.ofNullable(taken[0]);
+  }
+
+  public boolean holds(String namespace) {
+    SiteState s = sites.get(namespace);
+    return s != null && s.held() != null;
+  }
+
+  /** Answers held and not yet taken, fleet-wide: the sweep's back-pressure. */
+  public int heldAnswers() {
+    return heldAnswers.get();
+  }
+
+  /** Drops every held answer (their reconciles are gone, e.g. the namespace was deleted). */
+  public void dropHeld() {
+    for (String ns : sites.keySet()) {
+      take(ns);
+    }
+  }
+
+  /**
+   * Records a reconcile's result, keeping what reads noted meanwhile.
+   *
+   * @return true when outcome or message changed, i.e. an Event is due
+   */
+  public boolean record(String namespace, SiteState.Result result, Instant now) {
+    SiteState before = sites.get(namespace);
+    SiteState after = update(namespace, now, s -> s.withResult(result, now));
+    return before == null || before.outcome() != after.outcome() || !before.message().equals(after.message());
+  }
+
+  /**
+   * Marks a site as found unchanged by the sweep's listing: its version and digest match, so its
+   * reconcile needs no read until {@code due} unless its inputs change.
+   */
+  public void noteUnchanged(String namespace, String version, String fingerprint, Instant due, Instant now) {
+    update(namespace, now, s -> s.withRead(new Upstream.Found(null, version), now).withFingerprint(fingerprint, due));
+  }
+
+  /**
+   * How long to wait before reading again, when nothing that could change the answer has changed
+   * since the last reconcile: our own writes and unrelated Namespace edits land here.
+   */
+  public Optional<Duration> waitIfUnchanged(String namespace, String fingerprint, Instant now) {
+    SiteState s = sites.get(namespace);
+    if (s == null || s.fingerprint() == null || !s.fingerprint().equals(fingerprint)
+        || s.nextReadDue() == null || !now.isBefore(s.nextReadDue())) {
+      return Optional.empty();
+    }
+    return Optional.of(Duration.between(now, s.nextReadDue()));
+  }
+
+  /** Makes the next reconcile read upstream, whatever the fingerprint says. */
+  public void invalidate(String namespace) {
+    sites.computeIfPresent(namespace, (ns, s) -> s.withFingerprint(null, s.nextReadDue()));
+  }
+
+  /** Drops a site that needs no memory: gone, or not opted in and holding no Secret. */
+  public void forget(String namespace) {
+    SiteState gone = sites.remove(namespace);
+    if (gone != null && gone.held() != null) {
+      heldAnswers.decrementAndGet();
+    }
+    paused.remove(namespace);
+  }
+
+  /** Counts a budgeted deletion the moment it is sent. */
+  synchronized void recordDeletion(SentDeletion sent) {
+    recentDeletions.addLast(sent);
+  }
+
+  /** Takes back a deletion that failed or met a conflict. */
+  synchronized void unrecordDeletion(SentDeletion sent) {
+    recentDeletions.removeLastOccurrence(sent);
+  }
+
+  /** Budgeted deletions sent at or after {@code since}; older ones are forgotten. */
+  synchronized Set<String> deletionsSince(Instant since) {
+    while (!recentDeletions.isEmpty() && recentDeletions.peekFirst().at().isBefore(since)) {
+      recentDeletions.removeFirst();
+    }
+    Set<String> uids = new java.util.HashSet<>();
+    recentDeletions.forEach(d -> uids.add(d.secretUid()));
+    return uids;
+  }
+
+  /** Namespaces whose deletion the guard paused. */
+  public Set<String> pausedDeletions() {
+    return Set.copyOf(paused);
+  }
+
+  public Map<Outcome, Long> countByOutcome() {
+    Map<Outcome, Long> counts = new EnumMap<>(Outcome.class);
+    sites.values().forEach(s -> counts.merge(s.outcome(), 1L, Long::sum));
+    return counts;
+  }
+
+  /** Paused deletions by cause, for the gauge and the sweep's summary line. */
+  public Map<DeletionCause, Long> pausedByCause() {
+    Map<DeletionCause, Long> counts = new EnumMap<>(DeletionCause.class);
+    for (String ns : paused) {
+      SiteState s = sites.get(ns);
+      if (s != null && s.pausedCause() != null) {
+        counts.merge(s.pausedCause(), 1L, Long::sum);
+      }
+    }
+    return counts;
+  }
+
+  /** Iterates every known site; for the guard's corroboration sample. */
+  public Map<String, SiteState> snapshot() {
+    return Map.copyOf(sites);
+  }
+}
