@@ -28,7 +28,7 @@ import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
-import sites.deco.buildsecrets.sync.FleetView;
+import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.CountingSource;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
@@ -77,7 +77,7 @@ class RbacIT {
     // that the other suites share.
     lease.stopping();
     operator = OperatorWiring.build(config, asOperator,
-        new CountingSource(new AwsSecretsManagerSource(bed.secretsManager())), new FleetView(), SyncMetrics.noop(),
+        new CountingSource(new AwsSecretsManagerSource(bed.secretsManager())), new SiteStore(), SyncMetrics.noop(),
         identity, lease);
     operator.start(); // JOSDK checks its Lease permissions here and refuses to start without them
     await().atMost(WITHIN).until(() -> identity.equals(leaseHolder()));

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
 
@@ -50,6 +49,8 @@ final class SyncFixtures {
     if (version != null) {
       annotations.put(NAMING.versionAnnotation(), version);
     }
+    // As the operator writes it: a digest of the data, so an identical Secret is in sync.
+    annotations.put(Naming.DIGEST_ANNOTATION, DataDigest.of(SecretData.fromStrings(plainData)));
     return new SecretBuilder()
         .withNewMetadata()
         .withName(NAMING.secretName())
@@ -70,38 +71,4 @@ final class SyncFixtures {
   static LocalSecret.Unowned unowned() {
     return new LocalSecret.Unowned("42");
   }
-
-  /** A guard that counts its calls and answers with a fixed verdict. */
-  static final class CountingGuard implements DeletionGuard {
-    private final Verdict verdict;
-    private final AtomicInteger calls = new AtomicInteger();
-
-    CountingGuard(Verdict verdict) {
-      this.verdict = verdict;
-    }
-
-    static CountingGuard allowing() {
-      return new CountingGuard(Verdict.ALLOW);
-    }
-
-    static CountingGuard pausing(String reason) {
-      return new CountingGuard(Verdict.pause(reason));
-    }
-
-    @Override
-    public Verdict verdict() {
-      calls.incrementAndGet();
-      return verdict;
-    }
-
-    int calls() {
-      return calls.get();
-    }
-  }
-
-  /** A guard that must not be consulted. */
-  static final DeletionGuard NEVER_CONSULTED =
-      () -> {
-        throw new AssertionError("the deletion guard must not be consulted for this row");
-      };
 }
