@@ -307,11 +307,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       case DeletionGuard.Paused paused -> new Admitted(
           new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion (" + delete.cause().description()
               + ") paused: " + paused.reason() + "; the Secret is kept"),
-          null, delete.cause() == DeletionCause.UPSTREAM_MISSING ? config.deletionConfirmation() : null,
-          delete.cause());
+          null, null, delete.cause());
       case DeletionGuard.Corroborate again -> new Admitted(
           new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion paused: other keys changed while "
-              + "corroborating; the Secret is kept"), null, config.deletionConfirmation(), delete.cause());
+              + "corroborating; the Secret is kept"), null, null, delete.cause());
     };
   }
 

@@ -27,6 +27,7 @@ import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
+import sites.deco.buildsecrets.ops.cli.ApproveDeletionsCommand;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
 import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
@@ -47,7 +48,7 @@ import sites.deco.buildsecrets.sync.SiteStore;
     version = "build-secrets-operator 0.1.0",
     sortOptions = false,
     usageHelpWidth = 120,
-    subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class},
+    subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class, ApproveDeletionsCommand.class},
     description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
         + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
 public final class Main implements Callable<Integer> {

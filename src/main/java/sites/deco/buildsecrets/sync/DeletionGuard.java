@@ -25,10 +25,11 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
  * budgeted deletion pauses too, until no unapproved candidate is left (the mistake was undone) or
  * each is approved. Waiting for the window to refill never drains a standing mistake.
  *
- * <p><b>Upstream missing.</b> A key read missing is deleted only (1) after every managed Secret has
+ * <p><b>Upstream missing.</b> Within the budget, a key read missing is deleted only (1) after every managed Secret has
  * been read since start-up, (2) once it has stayed missing for the confirmation delay, and (3)
  * after a clean corroboration: a direct read of a few other managed keys, taken since it went
- * missing, found most of them present. A wrong region or account makes every key missing, so no
+ * missing, found most of them present. A fleet with no other managed key has nothing to
+ * corroborate with. A wrong region or account makes every key missing, so no
  * order of reads (force-syncs, fresh opt-ins, per-key mode) gets a single deletion through.
  *
  * <p><b>Approved.</b> A namespace annotated with {@code deco.sites/build-secrets-deletion-approved}
@@ -46,6 +47,8 @@ public final class DeletionGuard {
   private final Clock clock;
   private boolean tripped;
   private Instant lastCleanCorroboration = Instant.MIN;
+  private Instant lastFailedCorroboration = Instant.MIN;
+  private Paused lastFailure;
 
   /**
    * @param census the managed Secrets as the informer caches hold them
@@ -99,12 +102,6 @@ public final class DeletionGuard {
     if (!plan.cause().budgeted() || approved) {
       return new Allowed(new Permit(null));
     }
-    if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
-      Admission before = upstreamMissingChecks(site, now);
-      if (before != null) {
-        return before;
-      }
-    }
     Count count = count(now);
     if (tripped && count.candidates() > 0) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
@@ -115,6 +112,12 @@ public final class DeletionGuard {
       tripped = true;
       return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
           + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)");
+    }
+    if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
+      Admission first = upstreamMissingChecks(site, now);
+      if (first != null) {
+        return first;
+      }
     }
     SiteStore.SentDeletion sent = new SiteStore.SentDeletion(now, plan.current().uid());
     store.recordDeletion(sent);
@@ -138,11 +141,13 @@ public final class DeletionGuard {
       return new Confirming(confirmationDelay.minus(waited));
     }
     if (lastCleanCorroboration.isBefore(missingSince)) {
+      if (lastFailedCorroboration.isAfter(missingSince) && lastFailedCorroboration.plus(confirmationDelay).isAfter(now)) {
+        return lastFailure; // one corroboration a confirmation delay says it for every missing key
+      }
       List<String> sample = corroborationSample(fleet, site.namespace());
       if (!sample.isEmpty()) {
         return new Corroborate(sample, now);
       }
-      lastCleanCorroboration = now; // a fleet of one has nothing to compare with
     }
     return null;
   }
@@ -157,21 +162,25 @@ public final class DeletionGuard {
       lastCleanCorroboration = asked.asked();
       return null;
     }
-    return new Paused(missing + " of " + (missing + found) + " other managed keys read just now are missing too "
-        + "(a wrong region or account?); the deletion is retried after the confirmation delay");
+    lastFailedCorroboration = asked.asked();
+    lastFailure = new Paused(missing + " of " + (missing + found) + " other managed keys read just now are missing "
+        + "or unreadable too (a wrong region or account?)");
+    return lastFailure;
   }
 
-  /** Managed, opted-in sites believed present upstream, other than {@code except}, picked at random. */
-  private List<String> corroborationSample(FleetCensus fleet, String except) {
-    List<String> present = new ArrayList<>();
+  /**
+   * Other managed, opted-in sites, picked at random, whatever their last answer: a wrong region or
+   * account makes them all read missing again, so it never corroborates.
+   */
+  private static List<String> corroborationSample(FleetCensus fleet, String except) {
+    List<String> others = new ArrayList<>();
     for (FleetCensus.Member m : fleet.members()) {
-      if (m.optedIn() && !m.terminating() && !m.namespace().equals(except)
-          && store.get(m.namespace()).map(s -> s.readSinceStart() && !s.upstreamMissing()).orElse(false)) {
-        present.add(m.namespace());
+      if (m.optedIn() && !m.terminating() && !m.namespace().equals(except)) {
+        others.add(m.namespace());
       }
     }
-    Collections.shuffle(present);
-    return List.copyOf(present.subList(0, Math.min(CORROBORATION_SAMPLE, present.size())));
+    Collections.shuffle(others);
+    return List.copyOf(others.subList(0, Math.min(CORROBORATION_SAMPLE, others.size())));
   }
 
   /** Whether a paused deletion could now pass, without reserving anything: then it is re-examined. */

@@ -1,0 +1,133 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.SiteRef;
+
+/**
+ * The deliberate way past the deletion budget: a person names the deletions to let through. Each
+ * approval is the annotation {@code deco.sites/build-secrets-deletion-approved} on the namespace,
+ * set to the UID of the managed Secret it approves, so it approves that Secret only, once, and a
+ * blanket or mistyped annotation approves nothing.
+ */
+@Command(
+    name = "approve-deletions",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpWidth = 120,
+    description = {
+        "Approves the deletion of the managed build-secrets Secret in each named namespace (or every namespace that "
+            + "opted out and still holds one, with --all-opted-out), past the operator's fleet-wide deletion budget.",
+        "Use it after a deliberate bulk opt-out or upstream clean-up that the deletion guard paused. The operator still "
+            + "deletes only what its rule table says: re-opting a namespace in cancels the deletion.",
+        "Exit 0 when every namespace was approved (or would be, with --dry-run), 1 when any was refused, 2 on usage errors."})
+public final class ApproveDeletionsCommand implements Callable<Integer> {
+
+  @Spec CommandSpec spec;
+  @Mixin NamingOptions namingOptions;
+
+  @ArgGroup(multiplicity = "1")
+  Target target;
+
+  static final class Target {
+    @Parameters(paramLabel = "NAMESPACE", arity = "1..*", description = "Site namespaces, e.g. sites-<site>.")
+    List<String> namespaces;
+
+    @Option(names = "--all-opted-out", required = true,
+        description = "Every site namespace that is not opted in and still holds a managed Secret.")
+    boolean allOptedOut;
+  }
+
+  @Option(names = "--dry-run", description = "Print what would be approved; write nothing.")
+  boolean dryRun;
+
+  @Override
+  public Integer call() throws Exception {
+    CliSupport.quietLogging();
+    Naming naming = namingOptions.naming();
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (target.namespaces != null) {
+      for (String ns : target.namespaces) {
+        if (naming.siteOf(ns).isEmpty()) {
+          throw new IllegalArgumentException("'" + ns + "' is not a site namespace: its name must be "
+              + naming.namespacePrefix() + "<site>");
+        }
+      }
+    }
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      List<String> namespaces = target.allOptedOut ? optedOutWithManagedSecret(client, naming) : target.namespaces;
+      if (namespaces.isEmpty()) {
+        out.println("nothing to approve: no site namespace that opted out still holds a managed Secret");
+        out.flush();
+        return 0;
+      }
+      int refused = 0;
+      for (String ns : namespaces) {
+        String line = approve(client, naming, ns);
+        if (line.startsWith("refused")) {
+          refused++;
+        }
+        out.println(ns + ": " + line);
+      }
+      out.flush();
+      return refused == 0 ? 0 : 1;
+    } catch (KubernetesClientException e) {
+      out.flush();
+      err.println("error: " + CliSupport.describe(e));
+      err.flush();
+      return 1;
+    }
+  }
+
+  private String approve(KubernetesClient client, Naming naming, String namespace) {
+    Namespace ns = client.namespaces().withName(namespace).get();
+    if (ns == null) {
+      return "refused: namespace not found";
+    }
+    Secret secret = client.secrets().inNamespace(namespace).withName(naming.secretName()).get();
+    if (secret == null || !naming.isOwned(secret.getMetadata().getLabels())) {
+      return "refused: no managed Secret " + naming.secretName() + " to delete";
+    }
+    SiteRef site = SiteRef.from(ns, naming).orElseThrow();
+    String cause = site.optedIn() ? "upstream missing (deleted only if the operator finds the key missing)" : "opt-out";
+    String uid = secret.getMetadata().getUid();
+    if (dryRun) {
+      return "would approve the deletion of Secret " + naming.secretName() + " (uid " + uid + "), cause " + cause;
+    }
+    // A merge patch of one annotation: nothing else on the Namespace changes.
+    client.namespaces().withName(namespace).patch(PatchContext.of(PatchType.JSON_MERGE),
+        "{\"metadata\":{\"annotations\":{\"" + Naming.DELETION_APPROVAL_ANNOTATION + "\":\"" + uid + "\"}}}");
+    return "approved the deletion of Secret " + naming.secretName() + " (uid " + uid + "), cause " + cause;
+  }
+
+  private static List<String> optedOutWithManagedSecret(KubernetesClient client, Naming naming) {
+    List<String> out = new ArrayList<>();
+    for (Namespace ns : client.namespaces().list().getItems()) {
+      SiteRef.from(ns, naming).filter(site -> !site.optedIn() && !site.terminating()).ifPresent(site -> {
+        Secret s = client.secrets().inNamespace(site.namespace()).withName(naming.secretName()).get();
+        if (s != null && naming.isOwned(s.getMetadata().getLabels())) {
+          out.add(site.namespace());
+        }
+      });
+    }
+    return out;
+  }
+}
