@@ -8,6 +8,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
+import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.Plan;
 
@@ -21,8 +22,15 @@ class SiteStateTest {
 
   @Test
   void identicalDataAndVersionIsSynced() {
-    assertThat(state(CliFixtures.owned(Map.of("A", "1"), "v1"), CliFixtures.answering("{\"A\":\"1\"}", "v1"), false))
+    assertThat(state(PlanDescriptionTest.ownedAsWritten(Map.of("A", "1"), "v1"),
+        CliFixtures.answering("{\"A\":\"1\"}", "v1"), false))
         .isEqualTo(SiteState.SYNCED);
+  }
+
+  @Test
+  void identicalDataAndVersionWithoutAMatchingDigestIsOutOfSync() {
+    assertThat(state(CliFixtures.owned(Map.of("A", "1"), "v1"), CliFixtures.answering("{\"A\":\"1\"}", "v1"), false))
+        .isEqualTo(SiteState.OUT_OF_SYNC);
   }
 
   @Test
@@ -37,11 +45,12 @@ class SiteStateTest {
   @Test
   void aMissingKeyIsUpstreamMissingUnlessTheOperatorLastReportedDeletionPaused() {
     assertThat(state(null, CliFixtures.missing(), false)).isEqualTo(SiteState.UPSTREAM_MISSING);
-    // A managed Secret whose key is missing: the CLI's guard always pauses, so the plan keeps it.
-    Inspection in = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("A", "1"), "v1"), NAMING,
-        CliFixtures.missing());
-    assertThat(in.plan()).isInstanceOf(Plan.Keep.class);
-    assertThat(in.plan().outcome()).isEqualTo(Outcome.DELETION_PAUSED);
+    // A managed Secret whose key is missing: the table plans a budgeted delete; whether the
+    // operator's guard paused it, only its last Event tells.
+    Inspection in = Inspection.of(CliFixtures.site("enabled"), PlanDescriptionTest.ownedAsWritten(Map.of("A", "1"), "v1"),
+        NAMING, CliFixtures.missing());
+    assertThat(in.plan()).isInstanceOfSatisfying(Plan.Delete.class,
+        d -> assertThat(d.cause()).isEqualTo(DeletionCause.UPSTREAM_MISSING));
     assertThat(SiteState.needsLastEvent(in.plan())).isTrue();
     assertThat(SiteState.of(in.plan(), false)).isEqualTo(SiteState.UPSTREAM_MISSING);
     assertThat(SiteState.of(in.plan(), true)).isEqualTo(SiteState.DELETION_PAUSED);
@@ -57,18 +66,28 @@ class SiteStateTest {
   }
 
   @Test
-  void anOptedOutNamespaceIsOffAndItsManagedSecretWouldBeDeleted() {
+  void anOptedOutNamespaceIsOffAndItsManagedSecretIsABudgetedDeletion() {
     Inspection in = Inspection.of(CliFixtures.site(null), CliFixtures.owned(Map.of("A", "1"), "v1"), NAMING,
         CliFixtures.failing(SourceException.Kind.TIMEOUT));
     assertThat(in.upstream()).isNull();
-    assertThat(in.plan()).isInstanceOf(Plan.Delete.class);
+    assertThat(in.plan()).isInstanceOfSatisfying(Plan.Delete.class,
+        d -> assertThat(d.cause()).isEqualTo(DeletionCause.OPTED_OUT));
+    assertThat(SiteState.needsLastEvent(in.plan())).isTrue();
+    assertThat(SiteState.of(in.plan(), false)).isEqualTo(SiteState.OUT_OF_SYNC);
+    assertThat(SiteState.of(in.plan(), true)).isEqualTo(SiteState.DELETION_PAUSED);
     assertThat(SiteState.of(new Plan.Keep(Outcome.OPTED_OUT, "x"), false)).isEqualTo(SiteState.OFF);
     assertThat(SiteState.of(new Plan.Keep(Outcome.UNRECOGNISED_OPT_IN, "x"), false)).isEqualTo(SiteState.OFF);
   }
 
   @Test
-  void onlyMissingKeyPlansNeedTheEventLookup() {
-    assertThat(SiteState.needsLastEvent(new Plan.Keep(Outcome.UPSTREAM_MISSING, "x"))).isTrue();
+  void onlyBudgetedDeletionsNeedTheEventLookup() {
+    var managed = (sites.deco.buildsecrets.sync.LocalSecret.Managed) sites.deco.buildsecrets.sync.LocalSecret.of(
+        CliFixtures.owned(Map.of("A", "1"), "v1"), NAMING);
+    assertThat(SiteState.needsLastEvent(new Plan.Delete(managed, DeletionCause.OPTED_OUT, "x"))).isTrue();
+    assertThat(SiteState.needsLastEvent(new Plan.Delete(managed, DeletionCause.UPSTREAM_MISSING, "x"))).isTrue();
+    assertThat(SiteState.needsLastEvent(new Plan.Delete(managed, DeletionCause.NAMESPACE_DELETED, "x"))).isFalse();
+    // Without a managed Secret nothing can be paused: no Event lookup.
+    assertThat(SiteState.needsLastEvent(new Plan.Keep(Outcome.UPSTREAM_MISSING, "x"))).isFalse();
     assertThat(SiteState.needsLastEvent(new Plan.Keep(Outcome.UNCHANGED, "x"))).isFalse();
     assertThat(SiteState.needsLastEvent(new Plan.Keep(Outcome.SOURCE_ERROR, "x"))).isFalse();
   }

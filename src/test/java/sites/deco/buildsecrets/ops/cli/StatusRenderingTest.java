@@ -53,7 +53,8 @@ class StatusRenderingTest {
   @Test
   void noRenderingEverShowsAValue() {
     String payload = "{\"TOKEN\":\"" + CANARY + "\"}";
-    Inspection synced = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("TOKEN", CANARY), "v1"),
+    Inspection synced = Inspection.of(CliFixtures.site("enabled"),
+        PlanDescriptionTest.ownedAsWritten(Map.of("TOKEN", CANARY), "v1"),
         NAMING, CliFixtures.answering(payload, "v1"));
     Inspection changed = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("TOKEN", "old"), "v0"),
         NAMING, CliFixtures.answering(payload, "v1"));

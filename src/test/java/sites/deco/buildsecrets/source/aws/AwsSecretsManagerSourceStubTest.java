@@ -211,17 +211,37 @@ class AwsSecretsManagerSourceStubTest {
   }
 
   @Test
-  void status403IsAccessDenied() {
+  void status403WithoutAnAccessDeniedCodeIsCredentialsNotAPolicyDenial() {
+    // A 403 without an AccessDenied code is a signature or token problem: transient, and never a
+    // reason to give up listing (only ACCESS_DENIED switches the operator to per-key reads).
     getThrows(() -> generic("SomethingForbidden", 403));
+    SourceException e = readFails();
+    assertThat(e.kind()).isEqualTo(SourceException.Kind.CREDENTIALS);
+    assertThat(e.getMessage()).isEqualTo("credentials rejected: SomethingForbidden (HTTP 403)");
+  }
+
+  @Test
+  void status403WithAnAccessDeniedCodeIsAccessDenied() {
+    getThrows(() -> generic("AccessDeniedException", 403));
     assertThat(readFails().kind()).isEqualTo(SourceException.Kind.ACCESS_DENIED);
   }
 
   @Test
-  void badCredentialsCodesAreAccessDenied() {
-    for (String code : List.of("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException")) {
+  void badCredentialsCodesAreCredentialsNotAccessDenied() {
+    for (String code : List.of("UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
+        "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationTokenException",
+        "InvalidToken")) {
       getThrows(() -> generic(code, 400));
-      assertThat(readFails().kind()).as(code).isEqualTo(SourceException.Kind.ACCESS_DENIED);
+      SourceException e = readFails();
+      assertThat(e.kind()).as(code).isEqualTo(SourceException.Kind.CREDENTIALS);
+      assertThat(e.getMessage()).as(code).contains(code).doesNotContain(CANARY);
     }
+  }
+
+  @Test
+  void throttlingWinsOverA403() {
+    getThrows(() -> generic("ThrottlingException", 403));
+    assertThat(readFails().kind()).isEqualTo(SourceException.Kind.THROTTLED);
   }
 
   @Test
