@@ -45,17 +45,29 @@ final class SyncFixtures {
 
   /** A Secret carrying both ownership labels, the version annotation (unless null) and the data. */
   static Secret ownedSecret(Map<String, String> plainData, String version) {
+    return ownedSecret("sites-acme", "uid-1", plainData, version, DataDigest.of(SecretData.fromStrings(plainData)));
+  }
+
+  /**
+   * A managed Secret as found in {@code namespace}.
+   *
+   * @param digest the digest annotation, null for none
+   */
+  static Secret ownedSecret(String namespace, String uid, Map<String, String> plainData, String version,
+      String digest) {
     Map<String, String> annotations = new HashMap<>();
     if (version != null) {
       annotations.put(NAMING.versionAnnotation(), version);
     }
-    // As the operator writes it: a digest of the data, so an identical Secret is in sync.
-    annotations.put(Naming.DIGEST_ANNOTATION, DataDigest.of(SecretData.fromStrings(plainData)));
+    if (digest != null) {
+      // As the operator writes it: a digest of the data, so an identical Secret is in sync.
+      annotations.put(Naming.DIGEST_ANNOTATION, digest);
+    }
     return new SecretBuilder()
         .withNewMetadata()
         .withName(NAMING.secretName())
-        .withNamespace("sites-acme")
-        .withUid("uid-1")
+        .withNamespace(namespace)
+        .withUid(uid)
         .withResourceVersion("17")
         .withLabels(NAMING.ownershipLabels())
         .withAnnotations(annotations)
@@ -66,6 +78,24 @@ final class SyncFixtures {
 
   static LocalSecret.Managed managed(Map<String, String> plainData, String version) {
     return (LocalSecret.Managed) LocalSecret.of(ownedSecret(plainData, version), NAMING);
+  }
+
+  /** A managed Secret without a digest annotation: written by an older operator, or by hand. */
+  static LocalSecret.Managed managedWithoutDigest(Map<String, String> plainData, String version) {
+    return (LocalSecret.Managed) LocalSecret.of(ownedSecret("sites-acme", "uid-1", plainData, version, null), NAMING);
+  }
+
+  /** A managed Secret whose data was edited after the operator wrote {@code written}. */
+  static LocalSecret.Managed managedEditedSince(Map<String, String> written, Map<String, String> now, String version) {
+    String digest = DataDigest.of(SecretData.fromStrings(written));
+    return (LocalSecret.Managed) LocalSecret.of(ownedSecret("sites-acme", "uid-1", now, version, digest), NAMING);
+  }
+
+  /** An in-sync managed Secret in {@code namespace} with Secret UID {@code uid}. */
+  static LocalSecret.Managed managedIn(String namespace, String uid) {
+    Map<String, String> data = Map.of("A", "1");
+    return (LocalSecret.Managed) LocalSecret.of(
+        ownedSecret(namespace, uid, data, "v1", DataDigest.of(SecretData.fromStrings(data))), NAMING);
   }
 
   static LocalSecret.Unowned unowned() {
