@@ -1,0 +1,173 @@
+package sites.deco.buildsecrets.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Secret;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.testbed.OperatorUnderTest;
+import sites.deco.buildsecrets.testbed.ReliabilityRecord;
+import sites.deco.buildsecrets.testbed.Sites;
+import sites.deco.buildsecrets.testbed.TestBed;
+
+/**
+ * The safety core on a real API server (issue 10): every deletion of a managed Secret is
+ * budgeted, a wrong region deletes nothing in any order, a warm restart reads nothing, and drift
+ * made while no operator watched is repaired.
+ */
+class SafetyCoreIT {
+  private static final Duration WITHIN = Duration.ofSeconds(30);
+  private static final Duration QUIET = Duration.ofSeconds(4);
+  private static final int FLEET = 12; // budget: max(5, 10% of 12) = 5
+
+  private final TestBed bed = TestBed.get();
+  private OperatorUnderTest op;
+
+  @AfterEach
+  void stop() {
+    if (op != null) op.close();
+  }
+
+  private List<String> fleet(Sites sites) {
+    List<String> all = new ArrayList<>();
+    for (int i = 0; i < FLEET; i++) {
+      String site = Sites.fresh("s");
+      sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
+      sites.createNamespace(site, "enabled");
+      all.add(site);
+    }
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    return all;
+  }
+
+  private static void assertAllKeptFor(Sites sites, List<String> all, Duration quiet) {
+    await().during(quiet).atMost(quiet.plusSeconds(3)).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+  }
+
+  @Test
+  void aMistypedOptInAnnotationDeletesNoSecretAndAnApprovalLetsOneGo() {
+    Naming right = Sites.isolated("typo");
+    Sites sites = new Sites(bed, right);
+    op = OperatorUnderTest.start(bed, right);
+    List<String> all = fleet(sites);
+    op.close();
+
+    // Restarted with BUILD_SECRETS_MANAGED_ANNOTATION mistyped: every namespace now looks opted out.
+    Naming typo = new Naming(right.namespacePrefix(), right.keyTemplate(), right.secretName(),
+        right.managedAnnotation() + "d", right.syncAnnotation(), right.versionAnnotation(), right.managedByLabel(),
+        right.featureLabel());
+    op = OperatorUnderTest.start(bed, typo);
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()));
+    assertAllKeptFor(sites, all, QUIET);
+    assertThat(sites.events(all.get(0), "DeletionPaused").get(0).getMessage())
+        .contains("opt-out").contains("12 of 12 managed Secrets would be deleted").contains("the Secret is kept");
+
+    // The deliberate way through: an approval naming this Secret's UID deletes it, and only it.
+    String chosen = all.get(0);
+    sites.annotate(chosen, Naming.DELETION_APPROVAL_ANNOTATION, sites.secret(chosen).getMetadata().getUid());
+    await().atMost(WITHIN).until(() -> sites.secret(chosen) == null);
+    assertAllKeptFor(sites, all.subList(1, FLEET), Duration.ofSeconds(2));
+    ReliabilityRecord.passed("Deletion guard",
+        "Operator restarted with a mistyped opt-in annotation (12 managed Secrets look opted out)",
+        "No Secret deleted, each namespace got Warning DeletionPaused naming the opt-out; an approval annotation "
+            + "with one Secret's UID deleted that Secret only");
+  }
+
+  @Test
+  void aBulkOptOutArrivingOneByOneDeletesAtMostTheBudget() {
+    Sites sites = new Sites(bed, Sites.isolated("bulk"));
+    op = OperatorUnderTest.start(bed, sites.naming);
+    List<String> all = fleet(sites);
+
+    for (String s : all) { // kubectl annotate ns a b c ... managed- : one request per namespace
+      sites.annotate(s, sites.naming.managedAnnotation(), null);
+    }
+    await().atMost(WITHIN).until(() ->
+        all.stream().allMatch(s -> sites.secret(s) == null || !sites.events(s, "DeletionPaused").isEmpty()));
+    List<String> kept = all.stream().filter(s -> sites.secret(s) != null).toList();
+    assertThat(FLEET - kept.size()).as("deleted by the bulk opt-out").isLessThanOrEqualTo(5);
+    assertAllKeptFor(sites, kept, QUIET);
+    assertThat(sites.events(kept.get(0), "DeletionPaused").get(0).getMessage()).contains("opt-out");
+    ReliabilityRecord.passed("Deletion guard",
+        "Opt-out annotation removed from 12 namespaces one request at a time (budget 5)",
+        "At most the budget deleted (" + (FLEET - kept.size()) + "); the rest kept with Warning DeletionPaused "
+            + "naming the opt-out, and still kept after the window");
+  }
+
+  @Test
+  void aWrongAccountInGetModeWithForceSyncsBeforeAnyListingDeletesNothing() {
+    Sites sites = new Sites(bed, Sites.isolated("swapget"));
+    op = OperatorUnderTest.start(bed, sites.naming, c -> c.withChangeDetection(OperatorConfig.ChangeDetection.GET));
+    List<String> all = fleet(sites);
+
+    // Every key disappears at once (what another region or account looks like) and every
+    // namespace reads its key directly, in per-key mode, before anything else happens.
+    all.forEach(s -> sites.deleteUpstream(s, false));
+    all.forEach(sites::forceSync);
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()
+        || !sites.events(s, "UpstreamMissing").isEmpty()));
+    assertAllKeptFor(sites, all, OperatorUnderTest.CONFIRMATION.plusSeconds(4));
+    ReliabilityRecord.passed("Deletion guard",
+        "Every key deleted upstream, per-key mode (--change-detection=get), every namespace force-synced at once",
+        "No Secret deleted: every deletion waited for its confirmation and corroboration, then paused over budget");
+  }
+
+  @Test
+  void aLoneUpstreamRemovalIsAppliedAfterTheConfirmationDelay() {
+    Sites sites = new Sites(bed, Sites.isolated("lone"));
+    op = OperatorUnderTest.start(bed, sites.naming);
+    List<String> all = fleet(sites);
+
+    String gone = all.get(3);
+    sites.deleteUpstream(gone, false);
+    long started = System.nanoTime();
+    sites.forceSync(gone);
+    await().atMost(WITHIN).until(() -> sites.secret(gone) == null);
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    assertThat(took).isGreaterThanOrEqualTo(OperatorUnderTest.CONFIRMATION);
+    assertAllKeptFor(sites, all.stream().filter(s -> !s.equals(gone)).toList(), Duration.ofSeconds(2));
+    ReliabilityRecord.passed("Deletion guard", "One upstream key deleted, its namespace force-synced",
+        "Secret deleted after the confirmation delay and a clean corroboration read of other keys; the others kept");
+  }
+
+  @Test
+  void aWarmRestartReadsNoKeyAndRepairsDriftMadeWhileStopped() {
+    Sites sites = new Sites(bed, Sites.isolated("warm"));
+    op = OperatorUnderTest.start(bed, sites.naming);
+    List<String> all = fleet(sites);
+    op.close();
+
+    // Edited by hand while no operator was watching: same version annotation, other data.
+    String drifted = all.get(5);
+    bed.admin().secrets().inNamespace(sites.ns(drifted)).withName(sites.naming.secretName())
+        .edit(s -> {
+          s.getData().put("A", java.util.Base64.getEncoder().encodeToString("tampered".getBytes()));
+          return s;
+        });
+    Map<String, String> rvs = new java.util.HashMap<>();
+    all.forEach(s -> rvs.put(s, sites.secret(s).getMetadata().getResourceVersion()));
+
+    op = OperatorUnderTest.start(bed, sites.naming);
+    await().atMost(WITHIN).untilAsserted(() ->
+        assertThat(Sites.decoded(sites.secret(drifted))).containsEntry("A", drifted));
+    await().during(QUIET).atMost(QUIET.plusSeconds(3)).until(() -> op.source.singleReads() == 0);
+    assertThat(op.source.batchCalls()).as("one batch read, for the drifted Secret only").isEqualTo(1);
+    assertThat(op.source.reads(sites.key(drifted))).isEqualTo(1);
+    for (String s : all) {
+      if (!s.equals(drifted)) {
+        Secret now = sites.secret(s);
+        assertThat(now.getMetadata().getResourceVersion()).as(s + " not rewritten").isEqualTo(rvs.get(s));
+      }
+    }
+    ReliabilityRecord.passed("Warm restart",
+        "Operator restarted over 12 in-sync Secrets, one edited by hand while it was stopped",
+        "No per-key read; one batch read for the edited Secret, which was repaired; no other Secret written");
+  }
+}
