@@ -1,6 +1,8 @@
 package sites.deco.buildsecrets.ops;
 
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.RuntimeInfo;
@@ -183,7 +185,11 @@ public final class Main implements Callable<Integer> {
     SyncMetrics metrics = new SyncMetrics(registry);
     String identity = identity();
 
-    KubernetesClient client = new KubernetesClientBuilder().build();
+    // fabric8 would retry a failing write 10 times with doubling waits (~100 s) inside one reconcile;
+    // the reconciler's own retry (2 s doubling, counted, a Warning once it persists) is the visible one.
+    KubernetesClient client = new KubernetesClientBuilder()
+        .withConfig(new ConfigBuilder(Config.autoConfigure(null)).withRequestRetryBackoffLimit(2).build())
+        .build();
     Source source = switch (config.backend()) {
       case AWS -> upstream.open(new AwsCallMetrics(metrics));
       case DISABLED -> null;

@@ -170,4 +170,53 @@ class SafetyCoreIT {
         "Operator restarted over 12 in-sync Secrets, one edited by hand while it was stopped",
         "No per-key read; one batch read for the edited Secret, which was repaired; no other Secret written");
   }
+
+  @Test
+  void aSecretWriteThatFailsWithA5xxIsRetriedWithinSecondsWithTheSameAnswer() throws Exception {
+    Sites sites = new Sites(bed, Sites.isolated("w5xx"));
+    op = OperatorUnderTest.start(bed, sites.naming);
+    String site = Sites.fresh("w");
+    sites.putUpstream(site, "{\"A\":\"one\"}");
+    sites.createNamespace(site, "enabled");
+    await().atMost(WITHIN).until(() -> sites.secret(site) != null);
+
+    // A webhook that nobody answers, with failurePolicy Fail: the API server itself answers every
+    // Secret write in this namespace with HTTP 500.
+    int deadPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      deadPort = s.getLocalPort();
+    }
+    var webhook = new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder()
+        .withNewMetadata().withName("fail-" + sites.ns(site)).endMetadata()
+        .addNewWebhook()
+        .withName("fail.build-secrets.test")
+        .withAdmissionReviewVersions("v1")
+        .withSideEffects("None")
+        .withFailurePolicy("Fail")
+        .withTimeoutSeconds(2)
+        .withNewClientConfig().withUrl("https://127.0.0.1:" + deadPort + "/validate").endClientConfig()
+        .withNewNamespaceSelector().addToMatchLabels("kubernetes.io/metadata.name", sites.ns(site)).endNamespaceSelector()
+        .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE", "UPDATE", "DELETE")
+        .withResources("secrets").endRule()
+        .endWebhook()
+        .build();
+    bed.admin().admissionRegistration().v1().validatingWebhookConfigurations().resource(webhook).create();
+    try {
+      sites.putUpstream(site, "{\"A\":\"two\"}");
+      sites.forceSync(site);
+      // The test bed's client retries a 5xx inside fabric8 for ~20 s before the operator sees it.
+      await().atMost(Duration.ofSeconds(120)).until(() -> !sites.events(site, "WriteFailed").isEmpty());
+      assertThat(sites.events(site, "WriteFailed").get(0).getMessage()).contains("HTTP 500").contains("retrying");
+      assertThat(Sites.decoded(sites.secret(site))).containsEntry("A", "one");
+    } finally {
+      bed.admin().admissionRegistration().v1().validatingWebhookConfigurations().resource(webhook).delete();
+    }
+    int readsBefore = op.source.reads(sites.key(site));
+    await().atMost(WITHIN).untilAsserted(() -> assertThat(Sites.decoded(sites.secret(site))).containsEntry("A", "two"));
+    assertThat(op.source.reads(sites.key(site))).as("the retry applied the answer already read").isEqualTo(readsBefore);
+    ReliabilityRecord.passed("Secret writes",
+        "Every Secret write in one namespace answered HTTP 500 by the API server (a failing webhook)",
+        "Retried within seconds with the same upstream answer (no new read), Warning WriteFailed after 3 failures, "
+            + "applied once the API server accepted writes again");
+  }
 }

@@ -1,0 +1,46 @@
+package sites.deco.buildsecrets.arch;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The package layout reads like the architecture, and dependencies run one way. */
+class PackageLayersTest {
+  private static final JavaClasses MAIN = new ClassFileImporter()
+      .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+      .importPackages("sites.deco.buildsecrets");
+
+  @Test
+  void noPackageCycles() {
+    slices().matching("sites.deco.buildsecrets.(**)").should().beFreeOfCycles().check(MAIN);
+  }
+
+  @Test
+  void layersDependDownwardOnly() {
+    layeredArchitecture().consideringOnlyDependenciesInLayers()
+        .layer("entry").definedBy("sites.deco.buildsecrets.ops..")
+        .layer("controller").definedBy("sites.deco.buildsecrets.controller..")
+        .layer("rules and state").definedBy("sites.deco.buildsecrets.sync..")
+        .layer("sources").definedBy("sites.deco.buildsecrets.source..")
+        .layer("telemetry").definedBy("sites.deco.buildsecrets.telemetry..")
+        .layer("config").definedBy("sites.deco.buildsecrets.config..")
+        .whereLayer("entry").mayNotBeAccessedByAnyLayer()
+        .whereLayer("controller").mayOnlyBeAccessedByLayers("entry")
+        .whereLayer("rules and state").mayOnlyBeAccessedByLayers("entry", "controller")
+        .whereLayer("sources").mayOnlyBeAccessedByLayers("entry", "controller", "rules and state")
+        .whereLayer("telemetry").mayOnlyBeAccessedByLayers("entry", "controller", "sources")
+        .check(MAIN);
+  }
+
+  @Test
+  void onlyTheAwsSourceTalksToTheAwsSdk() {
+    com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+        .that().resideOutsideOfPackages("sites.deco.buildsecrets.source.aws..", "sites.deco.buildsecrets.ops..")
+        .should().dependOnClassesThat().resideInAPackage("software.amazon.awssdk..")
+        .check(MAIN);
+  }
+}
