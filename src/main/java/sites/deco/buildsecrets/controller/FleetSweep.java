@@ -294,8 +294,10 @@ final class FleetSweep {
         trigger.accept(ns); // without an answer, the reconcile reads its own key directly
       }
     }
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    metrics.swept(took, versions.size(), unchanged, read);
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
-        read, (System.nanoTime() - started) / 1_000_000);
+        read, took.toMillis());
   }
 
   /** 2 s, doubling, never later than the next periodic sweep. */

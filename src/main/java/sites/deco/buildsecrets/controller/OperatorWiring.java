@@ -64,7 +64,15 @@ public final class OperatorWiring {
     BuildSecretsReconciler reconciler =
         new BuildSecretsReconciler(config, source, fleet, metrics, Clock.systemUTC(), identity);
     if (lease != null) {
-      lease.whileLeading(reconciler::startSweeping, reconciler::stopSweeping);
+      lease.whileLeading(() -> {
+        metrics.leading(true);
+        reconciler.startSweeping();
+      }, () -> {
+        metrics.leading(false);
+        reconciler.stopSweeping();
+      });
+    } else {
+      metrics.leading(true); // the only replica: it runs the controller from start-up
     }
     Operator operator =
         new Operator(
@@ -113,6 +121,13 @@ public final class OperatorWiring {
     metrics.gauge("namespaces_backing_off",
         "Namespaces whose last upstream read failed; each is re-read after its backoff (source_retry_delay)",
         () -> fleet.countByOutcome().getOrDefault(Outcome.SOURCE_ERROR, 0L));
+    for (String result : java.util.Arrays.stream(Outcome.values()).map(Outcome::metricLabel).distinct().toList()) {
+      metrics.gauge("namespaces_by_result", "Opted-in site namespaces by the result of their latest reconcile",
+          java.util.Map.of("result", result),
+          () -> fleet.countByOutcome().entrySet().stream()
+              .filter(e -> e.getKey().metricLabel().equals(result))
+              .mapToLong(java.util.Map.Entry::getValue).sum());
+    }
     return new Wired(operator, reconciler, config.leaderElection() != null);
   }
 
