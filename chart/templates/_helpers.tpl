@@ -71,3 +71,12 @@ Arguments: (list . "<Kind>" "<value that asked for it>").
 {{- fail (printf "%s is true, but the cluster has no %s CRD (monitoring.coreos.com/v1). Install the prometheus-operator CRDs (kube-prometheus-stack ships them) or turn %s off. For an offline `helm template`, pass --api-versions monitoring.coreos.com/v1/%s." (index . 2) $kind (index . 2) $kind) }}
 {{- end }}
 {{- end }}
+
+{{/*
+A map as k=v, k=v (sorted), for one-line messages.
+*/}}
+{{- define "build-secrets-operator.inlineMap" -}}
+{{- $out := list }}
+{{- range $k, $v := . }}{{ $out = append $out (printf "%s=%v" $k $v) }}{{ end }}
+{{- join ", " $out }}
+{{- end }}
