@@ -58,3 +58,25 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "build-secrets-operator.imageTag" -}}
 {{- default .Chart.AppVersion .Values.image.tag }}
 {{- end }}
+
+{{/*
+Fails the render when a monitoring.coreos.com/v1 kind is asked for but the cluster does not serve
+it: a monitoring object that silently does not exist is worse than a failed install.
+Arguments: (list . "<Kind>" "<value that asked for it>").
+*/}}
+{{- define "build-secrets-operator.requireMonitoringCrd" -}}
+{{- $root := index . 0 }}
+{{- $kind := index . 1 }}
+{{- if not ($root.Capabilities.APIVersions.Has (printf "monitoring.coreos.com/v1/%s" $kind)) }}
+{{- fail (printf "%s is true, but the cluster has no %s CRD (monitoring.coreos.com/v1). Install the prometheus-operator CRDs (kube-prometheus-stack ships them) or turn %s off. For an offline `helm template`, pass --api-versions monitoring.coreos.com/v1/%s." (index . 2) $kind (index . 2) $kind) }}
+{{- end }}
+{{- end }}
+
+{{/*
+A map as k=v, k=v (sorted), for one-line messages.
+*/}}
+{{- define "build-secrets-operator.inlineMap" -}}
+{{- $out := list }}
+{{- range $k, $v := . }}{{ $out = append $out (printf "%s=%v" $k $v) }}{{ end }}
+{{- join ", " $out }}
+{{- end }}

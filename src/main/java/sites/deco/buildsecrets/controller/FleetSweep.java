@@ -332,8 +332,10 @@ final class FleetSweep {
         trigger.accept(ns); // without an answer, the reconcile reads its own key directly
       }
     }
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+    metrics.swept(took, versions.size(), unchanged, read);
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
-        read, (System.nanoTime() - started) / 1_000_000);
+        read, took.toMillis());
     String paused = pauseSummary.get();
     if (paused != null) {
       LOG.error(paused);

@@ -66,7 +66,15 @@ public final class OperatorWiring {
     BuildSecretsReconciler reconciler =
         new BuildSecretsReconciler(config, source, store, metrics, Clock.systemUTC(), identity);
     if (lease != null) {
-      lease.whileLeading(reconciler::startSweeping, reconciler::stopSweeping);
+      lease.whileLeading(() -> {
+        metrics.leading(true);
+        reconciler.startSweeping();
+      }, () -> {
+        metrics.leading(false);
+        reconciler.stopSweeping();
+      });
+    } else {
+      metrics.leading(true); // the only replica: it runs the controller from start-up
     }
     Operator operator =
         new Operator(
@@ -121,6 +129,13 @@ public final class OperatorWiring {
             + "by cause", java.util.Map.of("cause", cause.label()),
             () -> store.pausedByCause().getOrDefault(cause, 0L));
       }
+    }
+    for (String result : java.util.Arrays.stream(Outcome.values()).map(Outcome::metricLabel).distinct().toList()) {
+      metrics.gauge("namespaces_by_result", "Opted-in site namespaces by the result of their latest reconcile",
+          java.util.Map.of("result", result),
+          () -> store.countByOutcome().entrySet().stream()
+              .filter(e -> e.getKey().metricLabel().equals(result))
+              .mapToLong(java.util.Map.Entry::getValue).sum());
     }
     return new Wired(operator, reconciler, config.leaderElection() != null);
   }

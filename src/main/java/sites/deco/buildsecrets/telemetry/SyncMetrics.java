@@ -8,6 +8,8 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import sites.deco.buildsecrets.sync.Outcome;
 
@@ -25,6 +27,9 @@ public final class SyncMetrics {
   private final Timer reconcileDuration;
   private final Counter eventsDropped;
   private final Timer retryDelay;
+  private final Timer sweepDuration;
+  private final Map<String, AtomicLong> lastSweepKeys = new ConcurrentHashMap<>();
+  private final AtomicInteger leader = new AtomicInteger();
 
   public SyncMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -50,6 +55,25 @@ public final class SyncMetrics {
             .description("Wait before re-reading a namespace whose upstream read failed: exponential backoff, "
                 + "capped at the resync period")
             .register(registry);
+    // Registered at 0, so alerts and the dashboard see the series before the first fallback.
+    for (String reason : new String[] {"list_denied", "batch_denied"}) {
+      fallbackCounter(reason);
+    }
+    sweepDuration =
+        Timer.builder(PREFIX + "sweep_duration")
+            .description("Time of one completed change-detection sweep (listing, batch reads and hand-offs)")
+            .register(registry);
+    for (String stage : new String[] {"listed", "unchanged", "read"}) {
+      AtomicLong keys = new AtomicLong();
+      lastSweepKeys.put(stage, keys);
+      Gauge.builder(PREFIX + "sweep_keys", keys, AtomicLong::get)
+          .description("Keys in the last completed sweep: listed, unchanged (no read), read in batches")
+          .tag("stage", stage)
+          .register(registry);
+    }
+    Gauge.builder(PREFIX + "leader", leader, AtomicInteger::get)
+        .description("1 while this replica runs the controller (holds the Lease, or leader election is off)")
+        .register(registry);
   }
 
   public static SyncMetrics noop() {
@@ -91,11 +115,27 @@ public final class SyncMetrics {
 
   /** Counts a switch away from the cheap change detection, by reason (list_denied, batch_denied). */
   public void changeDetectionFallback(String reason) {
-    Counter.builder(PREFIX + "change_detection_fallbacks")
+    fallbackCounter(reason).increment();
+  }
+
+  private Counter fallbackCounter(String reason) {
+    return Counter.builder(PREFIX + "change_detection_fallbacks")
         .description("Switches from listing/batch reads to per-key reads, by reason")
         .tag("reason", reason)
-        .register(registry)
-        .increment();
+        .register(registry);
+  }
+
+  /** Records a completed sweep: its duration and how many keys it listed, found unchanged and read. */
+  public void swept(Duration took, int listed, int unchanged, int read) {
+    sweepDuration.record(took);
+    lastSweepKeys.get("listed").set(listed);
+    lastSweepKeys.get("unchanged").set(unchanged);
+    lastSweepKeys.get("read").set(read);
+  }
+
+  /** Whether this replica runs the controller now. */
+  public void leading(boolean leading) {
+    leader.set(leading ? 1 : 0);
   }
 
   /** Records the backoff chosen after a failed upstream read; its max shows how far backoff has grown. */
