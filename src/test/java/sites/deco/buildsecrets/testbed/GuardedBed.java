@@ -2,6 +2,7 @@ package sites.deco.buildsecrets.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -12,6 +13,7 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,6 +138,9 @@ public final class GuardedBed implements AutoCloseable {
         .endRoleRef()
         .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(tenantName).endSubject()
         .build()).create();
+    // The authorizer learns new bindings from a watch: wait until this one applies.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).ignoreException(KubernetesClientException.class)
+        .until(() -> asTenant.secrets().inNamespace(sites.ns(site)).list() != null);
     return sites.ns(site);
   }
 

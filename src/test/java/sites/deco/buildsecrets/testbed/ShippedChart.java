@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingAdmissionPolicy;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -13,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -79,26 +77,6 @@ public final class ShippedChart {
     for (HasMetadata o : objects(kinds)) {
       bed.admin().resource(o).delete();
     }
-  }
-
-  /** The CEL of every applied policy type-checked without a warning (the API server reports them in status). */
-  public List<String> typeCheckingWarnings() {
-    List<String> out = new ArrayList<>();
-    for (HasMetadata o : objects(Set.of("ValidatingAdmissionPolicy"))) {
-      String name = o.getMetadata().getName();
-      await().atMost(Duration.ofSeconds(30)).until(() -> {
-        ValidatingAdmissionPolicy p = bed.admin().admissionRegistration().v1().validatingAdmissionPolicies()
-            .withName(name).get();
-        return p.getStatus() != null && p.getMetadata().getGeneration().equals(p.getStatus().getObservedGeneration());
-      });
-      ValidatingAdmissionPolicy p = bed.admin().admissionRegistration().v1().validatingAdmissionPolicies()
-          .withName(name).get();
-      if (p.getStatus().getTypeChecking() != null && p.getStatus().getTypeChecking().getExpressionWarnings() != null) {
-        p.getStatus().getTypeChecking().getExpressionWarnings()
-            .forEach(w -> out.add(name + " " + w.getFieldRef() + ": " + w.getWarning()));
-      }
-    }
-    return out;
   }
 
   /**
