@@ -46,13 +46,19 @@ public final class OperatorUnderTest implements AutoCloseable {
   /** Starts with a configuration tweak and a source prepared before the operator starts. */
   public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak,
       java.util.function.Consumer<CountingSource> prepare) {
-    return new OperatorUnderTest(bed, tweak.apply(defaults(naming)), prepare);
+    return new OperatorUnderTest(bed, bed.admin(), tweak.apply(defaults(naming)), prepare);
   }
 
-  private OperatorUnderTest(TestBed bed, OperatorConfig config, java.util.function.Consumer<CountingSource> prepare) {
+  /** Starts with default settings, acting as {@code client}'s identity (e.g. a minted ServiceAccount cert). */
+  public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming) {
+    return new OperatorUnderTest(bed, client, defaults(naming), source -> {});
+  }
+
+  private OperatorUnderTest(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, OperatorConfig config,
+      java.util.function.Consumer<CountingSource> prepare) {
     source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
     prepare.accept(source);
-    operator = OperatorWiring.build(config, bed.admin(), source, store, metrics, "test-operator", null);
+    operator = OperatorWiring.build(config, client, source, store, metrics, "test-operator", null);
     operator.start();
   }
 

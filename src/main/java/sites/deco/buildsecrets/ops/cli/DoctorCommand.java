@@ -32,7 +32,7 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
     usageHelpWidth = 120,
     description = {
         "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
-            + "every RBAC permission (SelfSubjectAccessReview), AWS credentials and region, and with --site one "
+            + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS credentials and region, and with --site one "
             + "site's upstream key (version and key names only).",
         "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
 public final class DoctorCommand implements Callable<Integer> {
@@ -62,6 +62,8 @@ public final class DoctorCommand implements Callable<Integer> {
   String site;
 
   @Mixin LeaseOptions leaseOptions;
+
+  @Mixin AdmissionPolicyChecks admissionPolicies;
 
   /** Every permission the operator uses, matching the Helm chart's ClusterRole and leader-election Role. */
   static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace) {
@@ -99,6 +101,7 @@ public final class DoctorCommand implements Callable<Integer> {
         for (Permission p : needed) {
           checks.add(rbac(client, p));
         }
+        checks.addAll(admissionPolicies.check(client));
       } else {
         checks.add(DoctorCheck.fail("RBAC: " + needed.size() + " permission checks skipped: the kube API is unreachable",
             "fix the kube API check above, then run doctor again"));

@@ -1,0 +1,379 @@
+package sites.deco.buildsecrets.apiserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.testbed.ClientCerts;
+import sites.deco.buildsecrets.testbed.GuardedBed;
+import sites.deco.buildsecrets.testbed.ReliabilityRecord;
+import sites.deco.buildsecrets.testbed.ShippedChart;
+import sites.deco.buildsecrets.testbed.Sites;
+import sites.deco.buildsecrets.testbed.TestBed;
+
+/**
+ * The chart's ValidatingAdmissionPolicies, rendered by helm from the chart's templates with this
+ * class's values and applied as shipped, on the real API server, acting as each identity they
+ * tell apart: the operator's ServiceAccount, an ordinary user with edit rights on a site namespace,
+ * a site provisioner, a break-glass member, the namespace controller and the cluster admin. No
+ * operator runs here (OperatorUnderPoliciesIT runs one), so nothing races the requests.
+ */
+class AdmissionPolicyIT {
+  static final String AREA = "Admission policies";
+  static GuardedBed g;
+  static TestBed bed;
+  static Sites sites;
+  static Naming naming;
+  static String release;
+  static String breakGlass;
+  static String provisioner;
+  static String identityPolicy;
+  static String managedPolicy;
+  static String optInValuePolicy;
+  static String optInIdentityPolicy;
+  static KubernetesClient asOperator;
+  static KubernetesClient asTenant;
+  /** A site namespace whose opt-in value ("true") was set before the policies existed. */
+  static String legacySite;
+
+  @BeforeAll
+  static void start() {
+    bed = TestBed.get();
+    legacySite = Sites.fresh("legacy");
+    new Sites(bed, Sites.isolated("policy")).createNamespace(legacySite, "true"); // before any policy
+    g = new GuardedBed(bed, "policy");
+    sites = g.sites;
+    naming = g.naming;
+    release = g.release;
+    breakGlass = g.breakGlassGroup;
+    provisioner = g.provisionerName;
+    identityPolicy = g.policy("operator-identity");
+    managedPolicy = g.policy("managed-secrets");
+    optInValuePolicy = g.policy("opt-in-value");
+    optInIdentityPolicy = g.policy("opt-in-identity");
+    asOperator = g.asOperator;
+    asTenant = g.asTenant;
+  }
+
+  @AfterAll
+  static void stop() {
+    if (g != null) g.close();
+  }
+
+  private static String siteNamespace(String site, String optIn) {
+    return g.siteNamespace(site, optIn);
+  }
+
+  private static Secret secret(String name, String type, boolean labelled) {
+    return g.secret(name, type, labelled);
+  }
+
+  private static Namespace namespace(String name, String optIn) {
+    return g.namespace(name, optIn);
+  }
+
+  /** A PUT with the resourceVersion, as the operator writes (its RBAC has update, not patch). */
+  private static Secret update(KubernetesClient as, String ns, java.util.function.UnaryOperator<Secret> change) {
+    Secret s = as.secrets().inNamespace(ns).withName(naming.secretName()).get();
+    return as.secrets().inNamespace(ns).resource(change.apply(s)).update();
+  }
+
+  /** The managed Secret as the operator writes it, created as the operator's identity. */
+  private static Secret managedSecret(String ns) {
+    return asOperator.secrets().inNamespace(ns).resource(secret(naming.secretName(), "Opaque", true)).create();
+  }
+
+  // --- 1. the operator's identity is confined --------------------------------------------------
+
+  @Test
+  void theOperatorMayWriteOnlyItsOwnSecretInSiteNamespaces() {
+    String ns = siteNamespace(Sites.fresh("confined"), null);
+    String bare = siteNamespace(Sites.fresh("unlabelled"), null);
+    String name = naming.secretName();
+
+    Secret created = managedSecret(ns);
+    assertThat(created.getMetadata().getUid()).isNotBlank();
+    update(asOperator, ns, s -> {
+      s.getData().put("K2", "dg==");
+      return s;
+    });
+
+    GuardedBed.assertDenied("kube-system/" + name, identityPolicy, 403, "may only write Secrets in site namespaces",
+        () -> asOperator.secrets().inNamespace("kube-system").resource(secret(name, "Opaque", true)).create());
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount creates kube-system/" + name,
+        "Denied (403) by the operator-identity policy: only site namespaces");
+    GuardedBed.assertDenied("another name in a site namespace", identityPolicy, 403, "may only write Secrets named " + name,
+        () -> asOperator.secrets().inNamespace(ns).resource(secret("other", "Opaque", true)).create());
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount creates a Secret of another name in a site namespace",
+        "Denied (403) by the operator-identity policy: only the configured name");
+    GuardedBed.assertDenied("a service-account-token Secret named " + name, identityPolicy, 403, "may only write Secrets of type Opaque",
+        () -> asOperator.secrets().inNamespace(bare).resource(
+            secret(name, "kubernetes.io/service-account-token", true)).create());
+    GuardedBed.assertDenied("a service-account-token Secret in kube-system", identityPolicy, 403, "may only write Secrets",
+        () -> asOperator.secrets().inNamespace("kube-system").resource(
+            secret("minted-token", "kubernetes.io/service-account-token", true)).create());
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount creates a kubernetes.io/service-account-token Secret "
+        + "(in a site namespace, named " + name + "; and in kube-system, naming a privileged ServiceAccount)",
+        "Denied (403) by the operator-identity policy: only type Opaque, only the configured name and prefix");
+    GuardedBed.assertDenied("an unlabelled " + name, identityPolicy, 403, "carry both ownership labels",
+        () -> asOperator.secrets().inNamespace(bare).resource(secret(name, "Opaque", false)).create());
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount creates an unlabelled " + name,
+        "Denied (403) by the operator-identity policy: both ownership labels required");
+    GuardedBed.assertDenied("an update that drops the labels", identityPolicy, 403, "carry both ownership labels",
+        () -> update(asOperator, ns, s -> {
+          s.getMetadata().getLabels().clear();
+          return s;
+        }));
+    // The type of a Secret is immutable: the API server's validation refuses the change (422)
+    // before admission; the policy's type rule covers create, so no path leads to a non-Opaque Secret.
+    assertThatThrownBy(() -> update(asOperator, ns, s -> {
+      s.setType("kubernetes.io/service-account-token");
+      return s;
+    })).as("an update that changes the type").isInstanceOfSatisfying(KubernetesClientException.class,
+        e -> assertThat(e.getCode()).isIn(403, 422));
+    assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get().getType()).isEqualTo("Opaque");
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount updates its Secret to change the type, or to drop the labels",
+        "Denied: type change 422 (immutable field), label removal 403 by the operator-identity policy");
+
+    // A hand-made Secret is never adopted, changed or deleted by the operator's identity.
+    String handMade = siteNamespace(Sites.fresh("hand-made"), null);
+    asTenant.secrets().inNamespace(handMade).resource(secret(name, "Opaque", false)).create();
+    GuardedBed.assertDenied("labelling a hand-made Secret", identityPolicy, 403, "this one is hand-made",
+        () -> update(asOperator, handMade, s -> {
+          s.getMetadata().setLabels(secret(name, "Opaque", true).getMetadata().getLabels());
+          return s;
+        }));
+    GuardedBed.assertDenied("deleting a hand-made Secret", identityPolicy, 403, "this one is hand-made",
+        () -> asOperator.secrets().inNamespace(handMade).withName(name).delete());
+    ReliabilityRecord.passed(AREA, "Operator's ServiceAccount adopts or deletes a hand-made " + name,
+        "Denied (403) by the operator-identity policy: it may only update or delete Secrets it owns");
+
+    assertThat(asOperator.secrets().inNamespace(ns).withName(name).delete()).isNotEmpty();
+  }
+
+  // --- 2. managed Secrets are protected from hand edits ----------------------------------------
+
+  @Test
+  void anOrdinaryUserCannotEditOrDeleteTheManagedSecretButMayMakeAHandMadeOne() {
+    String site = Sites.fresh("protected");
+    String ns = siteNamespace(site, null);
+    String name = naming.secretName();
+    managedSecret(ns);
+    String instead = "change " + naming.upstreamKey(site) + " in Secrets Manager, then force-sync";
+
+    GuardedBed.assertDenied("tenant edits the managed Secret", managedPolicy, 403, instead,
+        () -> asTenant.secrets().inNamespace(ns).withName(name).edit(s -> {
+          s.getData().put("K", "aGFuZA==");
+          return s;
+        }));
+    GuardedBed.assertDenied("tenant removes the labels", managedPolicy, 403, "remove the opt-in",
+        () -> asTenant.secrets().inNamespace(ns).withName(name).edit(s -> {
+          s.getMetadata().getLabels().clear();
+          return s;
+        }));
+    GuardedBed.assertDenied("tenant deletes the managed Secret", managedPolicy, 403, instead,
+        () -> asTenant.secrets().inNamespace(ns).withName(name).delete());
+    GuardedBed.assertDenied("cluster admin (not break-glass) edits it", managedPolicy, 403, "break-glass group: " + breakGlass,
+        () -> bed.admin().secrets().inNamespace(ns).withName(name).edit(s -> {
+          s.getData().put("K", "YWRtaW4=");
+          return s;
+        }));
+    ReliabilityRecord.passed(AREA, "Ordinary user with edit rights (and a cluster admin outside the break-glass group) "
+        + "edits, un-labels or deletes the managed Secret",
+        "Denied (403) by the managed-secrets policy, naming the upstream key to change, force-sync and opt-out");
+
+    String forgedSite = Sites.fresh("forged");
+    String forged = siteNamespace(forgedSite, null);
+    GuardedBed.assertDenied("tenant creates a labelled Secret", managedPolicy, 403, "change " + naming.upstreamKey(forgedSite),
+        () -> asTenant.secrets().inNamespace(forged).resource(secret(name, "Opaque", true)).create());
+    Secret handMade = asTenant.secrets().inNamespace(forged).resource(secret(name, "Opaque", false)).create();
+    asTenant.secrets().inNamespace(forged).withName(name).edit(s -> {
+      s.getData().put("MINE", "eQ==");
+      return s;
+    });
+    assertThat(handMade.getMetadata().getLabels()).isEmpty();
+    asTenant.secrets().inNamespace(forged).withName(name).delete();
+    ReliabilityRecord.passed(AREA, "Ordinary user creates " + name + " where none exists: unlabelled, or labelled",
+        "Unlabelled (hand-made) allowed, and stays editable; labelled denied (403): only the operator makes managed Secrets");
+
+    g.asBreakGlass.secrets().inNamespace(ns).withName(name).edit(s -> {
+      s.getData().put("K", "YnJlYWstZ2xhc3M=");
+      return s;
+    });
+    g.asBreakGlass.secrets().inNamespace(ns).withName(name).edit(s -> {
+      s.getMetadata().getLabels().clear();
+      return s;
+    });
+    assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get().getMetadata().getLabels()).isEmpty();
+    asTenant.secrets().inNamespace(ns).withName(name).delete(); // hand-made again: the tenant's to manage
+    ReliabilityRecord.passed(AREA, "Break-glass group member edits the managed Secret, then removes its labels",
+        "Allowed; once unlabelled it is hand-made and the ordinary user may delete it");
+  }
+
+  @Test
+  void namespaceDeletionIsNeverBlocked() {
+    String name = naming.secretName();
+    String byController = siteNamespace(Sites.fresh("ns-controller"), null);
+    managedSecret(byController);
+    g.asNamespaceController.secrets().inNamespace(byController).withName(name).delete();
+    assertThat(bed.admin().secrets().inNamespace(byController).withName(name).get()).isNull();
+
+    String terminating = siteNamespace(Sites.fresh("terminating"), null);
+    managedSecret(terminating);
+    GuardedBed.assertDenied("tenant deletes it while the namespace lives", managedPolicy, 403, "Secrets Manager",
+        () -> asTenant.secrets().inNamespace(terminating).withName(name).delete());
+    bed.admin().namespaces().withName(terminating).delete();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
+        bed.admin().namespaces().withName(terminating).get().getMetadata().getDeletionTimestamp() != null);
+    asTenant.secrets().inNamespace(terminating).withName(name).delete();
+    assertThat(bed.admin().secrets().inNamespace(terminating).withName(name).get()).isNull();
+    ReliabilityRecord.passed(AREA, "Namespace deletion: the namespace controller's identity deletes a managed Secret; "
+        + "anyone deletes one in a terminating namespace",
+        "Allowed (exempt identity; terminating namespace): deleting a site namespace is never blocked");
+  }
+
+  // --- 3. a mistyped opt-in is refused when it is typed ----------------------------------------
+
+  @Test
+  void aMistypedOptInIsRefusedAndNamesTheAcceptedValue() {
+    String ns = siteNamespace(Sites.fresh("typo"), null);
+    for (String typo : List.of("true", " enabled", "Enabled", "yes")) {
+      GuardedBed.assertDenied("annotate " + ns + " =" + typo, optInValuePolicy, 422, "accepts exactly one value, \"enabled\"",
+          () -> sites.annotate(ns.substring(naming.namespacePrefix().length()), naming.managedAnnotation(), typo));
+      GuardedBed.assertDenied("create with =" + typo, optInValuePolicy, 422, "got \"" + typo + "\"",
+          () -> bed.admin().namespaces().resource(namespace(sites.ns(Sites.fresh("typo")), typo)).create());
+    }
+    sites.annotate(ns.substring(naming.namespacePrefix().length()), naming.managedAnnotation(), "enabled");
+
+    // Unchanged values that predate the policy, and namespaces outside the prefix, are never blocked.
+    sites.annotate(legacySite, "policy-it/touched", "yes");
+    assertThat(bed.admin().namespaces().withName(sites.ns(legacySite)).get().getMetadata().getAnnotations())
+        .containsEntry(naming.managedAnnotation(), "true");
+    GuardedBed.assertDenied("changing the legacy value to another typo", optInValuePolicy, 422, "\"enabled\"",
+        () -> sites.annotate(legacySite, naming.managedAnnotation(), "yes"));
+    String outside = "policy-elsewhere-" + Sites.fresh("x");
+    bed.admin().namespaces().resource(namespace(outside, "true")).create();
+    ReliabilityRecord.passed(AREA, "Opt-in annotation set to true, \" enabled\", Enabled or yes on a site namespace "
+        + "(annotate, or create)",
+        "Denied (422) by the opt-in-value policy, naming the accepted value; enabled accepted; an unchanged older "
+            + "value and namespaces outside the prefix untouched");
+  }
+
+  @Test
+  void kubectlAnnotateIsRefusedOrWarnedAsConfigured() {
+    String site = Sites.fresh("kubectl");
+    String ns = siteNamespace(site, null);
+    ShippedChart.Output typo = kubectl("annotate", "namespace", ns, naming.managedAnnotation() + "=true");
+    assertThat(typo.exit()).as(typo.toString()).isNotZero();
+    assertThat(typo.err()).contains(optInValuePolicy).contains("\"enabled\"");
+    ShippedChart.Output ok = kubectl("annotate", "namespace", ns, naming.managedAnnotation() + "=enabled");
+    assertThat(ok.exit()).as(ok.toString()).isZero();
+
+    // The Warn switch: the same chart rendered with optInValueAction=Warn changes only the binding.
+    ShippedChart warn = g.render("Warn");
+    assertThat(warn.objects(Set.of("ValidatingAdmissionPolicyBinding")))
+        .filteredOn(o -> o.getMetadata().getName().equals(optInValuePolicy)).hasSize(1);
+    String other = siteNamespace(Sites.fresh("kubectl-warn"), null);
+    try {
+      warn.apply(g.namespace, Set.of("ValidatingAdmissionPolicyBinding"));
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() ->
+          kubectl("annotate", "--overwrite", "namespace", other, naming.managedAnnotation() + "=true").exit() == 0);
+      ShippedChart.Output warned = kubectl("annotate", "--overwrite", "namespace", other, naming.managedAnnotation() + "=yes");
+      assertThat(warned.exit()).as(warned.toString()).isZero();
+      assertThat(warned.err()).contains("Warning:").contains("\"enabled\"");
+    } finally {
+      g.chart.apply(g.namespace, Set.of("ValidatingAdmissionPolicyBinding"));
+      g.awaitOptInValueDenied();
+    }
+    ReliabilityRecord.passed(AREA, "kubectl annotate namespace <site ns> <opt-in>=true",
+        "Refused by kubectl with the accepted value named (Deny, the default); with optInValueAction=Warn it goes "
+            + "through and kubectl prints the warning");
+  }
+
+  private static ShippedChart.Output kubectl(String... args) {
+    List<String> command = new java.util.ArrayList<>(List.of(ShippedChart.kubectl(bed).toString()));
+    command.addAll(List.of(args));
+    return ShippedChart.exec(bed, Map.of(), command);
+  }
+
+  // --- 4. only trusted identities may opt a namespace in ---------------------------------------
+
+  @Test
+  void onlyConfiguredIdentitiesMayOptANamespaceIn() {
+    String site = Sites.fresh("opt-in");
+    String ns = siteNamespace(site, null);
+    String who = "only these identities may opt a site namespace in";
+    GuardedBed.assertDenied("tenant annotates its namespace", optInIdentityPolicy, 403, who,
+        () -> asTenant.namespaces().withName(ns).edit(n -> {
+          n.getMetadata().getAnnotations().put(naming.managedAnnotation(), "enabled");
+          return n;
+        }));
+    GuardedBed.assertDenied("tenant creates another tenant's namespace, opted in", optInIdentityPolicy, 403, "users [" + provisioner,
+        () -> asTenant.namespaces().resource(namespace(sites.ns(Sites.fresh("other-tenant")), "enabled")).create());
+    asTenant.namespaces().resource(namespace(sites.ns(Sites.fresh("plain")), null)).create();
+    asTenant.namespaces().resource(namespace("policy-elsewhere-" + Sites.fresh("y"), "enabled")).create();
+    ReliabilityRecord.passed(AREA, "Ordinary user with namespace edit (and create) rights opts a site namespace in, "
+        + "or creates one already opted in",
+        "Denied (403) by the opt-in-identity policy, naming who may; creating it without the opt-in, and "
+            + "namespaces outside the prefix, allowed");
+
+    g.asProvisioner.namespaces().withName(ns).edit(n -> {
+      n.getMetadata().getAnnotations().put(naming.managedAnnotation(), "enabled");
+      return n;
+    });
+    g.asProvisioner.namespaces().resource(namespace(sites.ns(Sites.fresh("provisioned")), "enabled")).create();
+    asTenant.namespaces().withName(ns).edit(n -> {
+      n.getMetadata().getAnnotations().remove(naming.managedAnnotation());
+      return n;
+    });
+    sites.annotate(site, naming.managedAnnotation(), "enabled"); // the cluster admin (group system:masters)
+    ReliabilityRecord.passed(AREA, "Configured opt-in admin (a user; the group system:masters) opts in; "
+        + "the ordinary user opts out", "Allowed: opting out stays open to anyone who may edit the namespace");
+  }
+
+  // --- 5. doctor reports each policy and binding ----------------------------------------------
+
+  @Test
+  void doctorAsTheOperatorReportsEachPolicyAndBinding() {
+    String names = String.join(",", identityPolicy, managedPolicy, optInValuePolicy, optInIdentityPolicy);
+    java.nio.file.Path kubeconfig = ShippedChart.kubeconfig(bed, ClientCerts.serviceAccount(bed, g.namespace, release));
+    ShippedChart.Output ok = doctor(kubeconfig, "--admission-policies=" + names);
+    assertThat(ok.exit()).as(ok.toString()).isZero();
+    for (String n : List.of(identityPolicy, managedPolicy, optInValuePolicy, optInIdentityPolicy)) {
+      assertThat(ok.out()).as(ok.toString())
+          .contains("OK    admission policy " + n + ": present")
+          .contains("OK    admission policy binding " + n + ": present (Deny)");
+    }
+    ShippedChart.Output missing = doctor(kubeconfig, "--admission-policies=" + identityPolicy + "," + release + "-not-installed");
+    assertThat(missing.exit()).as(missing.toString()).isEqualTo(1);
+    assertThat(missing.out()).contains("FAIL  admission policy " + release + "-not-installed: could not read (kube API answered HTTP 403")
+        .contains("OK    admission policy " + identityPolicy + ": present");
+    ShippedChart.Output asAdmin = doctor(java.nio.file.Path.of(bed.env().get("KUBECONFIG")),
+        "--admission-policies=" + release + "-not-installed");
+    assertThat(asAdmin.out()).contains("FAIL  admission policy " + release + "-not-installed: missing")
+        .contains("FAIL  admission policy binding " + release + "-not-installed: missing")
+        .contains("fix: install the Helm chart with admissionPolicies.enabled=true");
+    ReliabilityRecord.passed(AREA, "doctor, as the operator's ServiceAccount, with the policies installed; "
+        + "and with one missing", "OK per policy and binding (read by name, as the chart's ClusterRole allows); "
+        + "FAIL with a fix for the missing one");
+  }
+
+  private static ShippedChart.Output doctor(java.nio.file.Path kubeconfig, String... args) {
+    String jar = System.getProperty("operator.jar", TestBed.repoRoot().resolve("target/build-secrets-operator.jar").toString());
+    List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+        "-jar", jar, "doctor", "--leader-election-namespace=" + g.namespace,
+        "--namespace-prefix=" + naming.namespacePrefix()));
+    command.addAll(List.of(args));
+    return ShippedChart.exec(bed, Map.of("KUBECONFIG", kubeconfig.toString()), command);
+  }
+}

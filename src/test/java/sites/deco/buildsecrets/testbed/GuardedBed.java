@@ -1,0 +1,186 @@
+package sites.deco.buildsecrets.testbed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
+import sites.deco.buildsecrets.config.Naming;
+
+/**
+ * A release of the chart with its admission policies applied as shipped, scoped to one test
+ * class (its own release name, namespace, ServiceAccount, namespace prefix and groups), and the
+ * identities the policies tell apart, each a client with a minted certificate:
+ * <ul>
+ *   <li>the operator: the chart's ServiceAccount, with the chart's RBAC;
+ *   <li>the tenant: an ordinary user with edit rights on Secrets and on the namespace object in
+ *       each site namespace made by {@link #siteNamespace}, and the right to create namespaces;
+ *   <li>the provisioner: a user named in {@code admissionPolicies.optInAdmins.users};
+ *   <li>break-glass: a member of the configured break-glass group, with edit rights everywhere;
+ *   <li>the namespace controller: kube-system/namespace-controller, with its bootstrap role.
+ * </ul>
+ * The cluster admin (group system:masters) is the test bed's own admin client.
+ */
+public final class GuardedBed implements AutoCloseable {
+  public final TestBed bed;
+  public final String release;
+  public final String namespace;
+  public final Naming naming;
+  public final Sites sites;
+  public final String breakGlassGroup;
+  public final String tenantName;
+  public final String provisionerName;
+  public final ShippedChart chart;
+  public final KubernetesClient asOperator;
+  public final KubernetesClient asTenant;
+  public final KubernetesClient asProvisioner;
+  public final KubernetesClient asBreakGlass;
+  public final KubernetesClient asNamespaceController;
+
+  /** Renders and applies the chart's RBAC and policies for release {@code scope + "-it"}, then waits for enforcement. */
+  public GuardedBed(TestBed bed, String scope) {
+    this.bed = bed;
+    this.release = scope + "-it";
+    this.namespace = release + "-system";
+    this.naming = Sites.isolated(scope);
+    this.sites = new Sites(bed, naming);
+    this.breakGlassGroup = release + ":break-glass";
+    this.tenantName = release + "-tenant";
+    this.provisionerName = release + "-provisioner";
+    this.chart = render("Deny").apply(namespace, ShippedChart.RBAC_KINDS).apply(namespace, ShippedChart.POLICY_KINDS);
+    asOperator = ClientCerts.client(bed, ClientCerts.serviceAccount(bed, namespace, release));
+    asTenant = ClientCerts.client(bed, ClientCerts.mint(bed, tenantName, List.of(release + ":tenants")));
+    asProvisioner = ClientCerts.client(bed, ClientCerts.mint(bed, provisionerName, List.of()));
+    asBreakGlass = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-oncall", List.of(breakGlassGroup)));
+    asNamespaceController = ClientCerts.client(bed, ClientCerts.serviceAccount(bed, "kube-system", "namespace-controller"));
+    grantTestRbac();
+    awaitEnforced();
+  }
+
+  /** The chart rendered with this bed's values and the given opt-in value action (Deny or Warn). */
+  public ShippedChart render(String optInValueAction) {
+    Map<String, Object> admins = Map.of("users", List.of(provisionerName), "groups", List.of("system:masters"),
+        "serviceAccounts", List.of());
+    return ShippedChart.render(bed, release, namespace, Map.of(
+        "fullnameOverride", release,
+        "config", Map.of("namespacePrefix", naming.namespacePrefix(), "keyTemplate", naming.keyTemplate()),
+        "admissionPolicies", Map.of("enabled", true, "protectManagedSecrets", true,
+            "breakGlassGroups", List.of(breakGlassGroup), "optInValueAction", optInValueAction, "optInAdmins", admins)));
+  }
+
+  public String policy(String suffix) {
+    return release + "-" + suffix;
+  }
+
+  /** Waits until each of the four policies refuses a dry-run request it exists to refuse. */
+  public void awaitEnforced() {
+    String probe = siteNamespace(Sites.fresh("probe"), null);
+    ShippedChart.awaitEnforced(policy("operator-identity"), () -> asOperator.secrets().inNamespace("default")
+        .resource(secret("probe", "Opaque", true)).dryRun().create());
+    ShippedChart.awaitEnforced(policy("managed-secrets"), () -> asTenant.secrets().inNamespace(probe)
+        .resource(secret(naming.secretName(), "Opaque", true)).dryRun().create());
+    awaitOptInValueDenied();
+    ShippedChart.awaitEnforced(policy("opt-in-identity"), () -> asTenant.namespaces()
+        .resource(namespace(sites.ns(Sites.fresh("probe")), "enabled")).dryRun().create());
+  }
+
+  public void awaitOptInValueDenied() {
+    ShippedChart.awaitEnforced(policy("opt-in-value"), () -> bed.admin().namespaces()
+        .resource(namespace(sites.ns(Sites.fresh("probe")), "true")).dryRun().create());
+  }
+
+  private void grantTestRbac() {
+    clusterRole(release + "-edit", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("secrets")
+        .withVerbs("get", "list", "watch", "create", "update", "patch", "delete").endRule()
+        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "update", "patch").endRule());
+    clusterRole(release + "-namespaces", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("create", "get", "update", "patch").endRule());
+    clusterRole(release + "-create-namespaces", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("create").endRule());
+    bind(release + "-tenant-creates-namespaces", release + "-create-namespaces", "User", tenantName);
+    bind(release + "-provisioner", release + "-namespaces", "User", provisionerName);
+    bind(release + "-break-glass", release + "-edit", "Group", breakGlassGroup);
+  }
+
+  private void clusterRole(String name, ClusterRoleBuilder rules) {
+    bed.admin().rbac().clusterRoles().resource(rules.withNewMetadata().withName(name).endMetadata().build())
+        .serverSideApply();
+  }
+
+  private void bind(String name, String role, String kind, String subject) {
+    bed.admin().rbac().clusterRoleBindings().resource(new ClusterRoleBindingBuilder()
+        .withNewMetadata().withName(name).endMetadata()
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(role).endRoleRef()
+        .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind(kind).withName(subject).endSubject()
+        .build()).serverSideApply();
+  }
+
+  /** A site namespace made by the cluster admin (opted in when {@code optIn} is "enabled"), with the tenant's edit rights. */
+  public String siteNamespace(String site, String optIn) {
+    sites.createNamespace(site, optIn);
+    bed.admin().rbac().roleBindings().inNamespace(sites.ns(site)).resource(new RoleBindingBuilder()
+        .withNewMetadata().withName("tenant-edit").endMetadata()
+        .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("ClusterRole").withName(release + "-edit")
+        .endRoleRef()
+        .addNewSubject().withApiGroup("rbac.authorization.k8s.io").withKind("User").withName(tenantName).endSubject()
+        .build()).create();
+    // The authorizer learns new bindings from a watch: wait until this one applies.
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).ignoreException(KubernetesClientException.class)
+        .until(() -> asTenant.secrets().inNamespace(sites.ns(site)).list() != null);
+    return sites.ns(site);
+  }
+
+  /** A Secret with one key; with both ownership labels when {@code labelled}. */
+  public Secret secret(String name, String type, boolean labelled) {
+    Map<String, String> labels = new HashMap<>();
+    if (labelled) {
+      labels.put(naming.managedByLabel().key(), naming.managedByLabel().value());
+      labels.put(naming.featureLabel().key(), naming.featureLabel().value());
+    }
+    SecretBuilder b = new SecretBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata()
+        .withType(type).withStringData(Map.of("K", "v"));
+    if (type.equals("kubernetes.io/service-account-token")) {
+      // A token Secret the token controller would fill in for a privileged ServiceAccount.
+      b.editMetadata().addToAnnotations("kubernetes.io/service-account.name", "clusterrole-aggregation-controller")
+          .endMetadata().withStringData(Map.of());
+    }
+    return b.build();
+  }
+
+  public Namespace namespace(String name, String optIn) {
+    NamespaceBuilder b = new NamespaceBuilder().withNewMetadata().withName(name).endMetadata();
+    if (optIn != null) b.editMetadata().addToAnnotations(naming.managedAnnotation(), optIn).endMetadata();
+    return b.build();
+  }
+
+  /** A request refused at admission by {@code policy}, with this HTTP status and a message containing {@code says}. */
+  public static void assertDenied(String what, String policy, int code, String says, ThrowingCallable call) {
+    assertThatThrownBy(call).as(what).isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+      assertThat(e.getCode()).as(what + ": HTTP status").isEqualTo(code);
+      assertThat(e.getStatus().getMessage()).as(what + ": message").contains(policy).contains(says);
+    });
+  }
+
+  /** Removes the cluster-scoped policies (they would outlive the class) and closes the clients. */
+  @Override
+  public void close() {
+    chart.delete(ShippedChart.POLICY_KINDS);
+    for (KubernetesClient c : List.of(asOperator, asTenant, asProvisioner, asBreakGlass, asNamespaceController)) {
+      c.close();
+    }
+  }
+}
