@@ -25,6 +25,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.BulkSource;
@@ -543,32 +544,19 @@ class FleetSweepTest {
     assertThat(store.take(ns)).isPresent();
   }
 
-  @Test
-  void aDeniedBatchStopsBatchReadsForTheRestOfTheSweep() {
+  @ParameterizedTest(name = "{0}: {1} batch attempts for two chunks")
+  @CsvSource({"ACCESS_DENIED, 1", "THROTTLED, 2", "CREDENTIALS, 2"})
+  void onlyADeniedBatchStopsBatchReadsForTheRestOfTheSweep(SourceException.Kind kind, int attempts) {
     for (int i = 0; i < 60; i++) {
-      optedIn("d" + i);
+      optedIn("b" + i);
     }
     onTrigger = store::take;
-    batchFailure = failure(SourceException.Kind.ACCESS_DENIED);
+    batchFailure = failure(kind);
 
     sweep.sweep();
 
-    assertThat(batchAttempts).as("one attempt, not one per chunk").hasValue(1);
-    assertThat(triggered).hasSize(60);
-  }
-
-  @Test
-  void aThrottledBatchIsTriedAgainForTheNextChunk() {
-    for (int i = 0; i < 60; i++) {
-      optedIn("t" + i);
-    }
-    onTrigger = store::take;
-    batchFailure = failure(SourceException.Kind.THROTTLED);
-
-    sweep.sweep();
-
-    assertThat(batchAttempts).as("each of the two chunks tries").hasValue(2);
-    assertThat(triggered).hasSize(60);
+    assertThat(batchAttempts).hasValue(attempts);
+    assertThat(triggered).as("each namespace then reads its own key").hasSize(60);
   }
 
   // ---------------------------------------------------------------- readiness, scheduling
