@@ -351,6 +351,7 @@ final class FleetSweep {
     lastListingError = e.kind().label();
     if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
       // Denied on purpose by the IAM policy: per-key reads, and one listing a period to notice a fix.
+      listingFailures = 0; // a working mode, not a failure: /readyz must not stay red for failures before it
       if (!perKeyReads) {
         perKeyReads = true;
         LOG.warn("listing upstream keys is denied ({}): falling back to one read per namespace; listing is "

@@ -583,6 +583,23 @@ class FleetSweepTest {
   }
 
   @Test
+  void aDenialAfterRepeatedFailuresIsAWorkingModeAndClearsTheProblem() {
+    // Per-key reads keep every Secret in sync: /readyz must not stay red for the failures before.
+    optedIn("x");
+    listingFailure = failure(SourceException.Kind.UNAVAILABLE);
+    for (int i = 0; i < FleetSweep.FAILURES_BEFORE_UNREADY; i++) {
+      sweep.sweep();
+    }
+    assertThat(sweep.problem()).isNotNull();
+
+    listingFailure = failure(SourceException.Kind.ACCESS_DENIED);
+    sweep.sweep();
+
+    assertThat(toPerKeyReads).hasValue(1);
+    assertThat(sweep.problem()).isNull();
+  }
+
+  @Test
   void aFailedListingIsTriedAgainWithinSecondsNotAtTheNextPeriod() {
     String ns = optedIn("retry");
     stored.put("sites/retry/build", new Upstream.Found(DATA, "v1"));
