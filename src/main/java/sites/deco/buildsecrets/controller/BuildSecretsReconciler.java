@@ -380,7 +380,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       events.record(site.namespace(), Outcome.WRITE_ERROR, message);
     }
     LOG.warn("namespace {}: {}: {}", site.namespace(), Outcome.WRITE_ERROR.metricLabel(), message);
-    metrics.sync(Outcome.WRITE_ERROR);
+    metrics.sync(Outcome.WRITE_ERROR.metricLabel());
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
     return UpdateControl.<Namespace>noUpdate().rescheduleAfter(retry);
   }
@@ -407,7 +407,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       }
     }
     log(site, outcome, plan.message());
-    metrics.sync(outcome);
+    metrics.sync(outcome.metricLabel());
     if (outcome == Outcome.SOURCE_ERROR && next != null) {
       metrics.retryScheduled(next);
     }

@@ -23,6 +23,7 @@ public final class LogSetup {
   private static final String[] PAYLOAD_LOGGERS = {
     "software.amazon.awssdk",
     "io.fabric8.kubernetes.client.http", "io.fabric8.kubernetes.client.okhttp", "io.fabric8.kubernetes.client.vertx",
+    "io.fabric8.kubernetes.client.jdkhttp",
     "io.fabric8.kubernetes.client.dsl.internal", "io.fabric8.kubernetes.client.informers", "io.vertx", "io.netty",
     "io.javaoperatorsdk.operator.processing.event.source.informer"
   };

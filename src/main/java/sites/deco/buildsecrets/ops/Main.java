@@ -38,6 +38,7 @@ import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
+import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteStore;
 
 /**
@@ -182,7 +183,8 @@ public final class Main implements Callable<Integer> {
     new ClassLoaderMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
-    SyncMetrics metrics = new SyncMetrics(registry);
+    SyncMetrics metrics = new SyncMetrics(registry,
+        java.util.Arrays.stream(Outcome.values()).map(Outcome::metricLabel).distinct().toList());
     String identity = identity();
 
     // fabric8 would retry a failing write 10 times with doubling waits (~100 s) inside one reconcile;

@@ -103,7 +103,8 @@ public final class DeletionGuard {
       return new Allowed(new Permit(null));
     }
     Count count = count(now);
-    if (tripped && count.candidates() > 0) {
+    // The deletion asked for is a candidate itself: the trip holds while any other one is left.
+    if (tripped && count.candidates() > 1) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
           + "; undo the change, or approve each deletion (approve-deletions)");
     }
@@ -186,7 +187,7 @@ public final class DeletionGuard {
   /** Whether a paused deletion could now pass, without reserving anything: then it is re-examined. */
   public synchronized boolean wouldAllowAny() {
     Count count = count(clock.instant());
-    if (tripped && count.candidates() > 0) {
+    if (tripped && count.candidates() > 1) {
       return false;
     }
     return count.candidates() + count.recent() <= count.allowed();

@@ -5,13 +5,12 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.EnumMap;
+import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import sites.deco.buildsecrets.sync.Outcome;
 
 /**
  * The operator's own meters, under {@code deco_operator_buildsecrets_*}. Every label is from a
@@ -21,7 +20,7 @@ public final class SyncMetrics {
   private static final String PREFIX = "deco_operator_buildsecrets_";
 
   private final MeterRegistry registry;
-  private final Map<Outcome, Counter> syncs = new EnumMap<>(Outcome.class);
+  private final Map<String, Counter> syncs = new ConcurrentHashMap<>();
   private final Map<String, Counter> sourceRequests = new ConcurrentHashMap<>();
   private final Map<String, Timer> sourceDurations = new ConcurrentHashMap<>();
   private final Timer reconcileDuration;
@@ -31,16 +30,13 @@ public final class SyncMetrics {
   private final Map<String, AtomicLong> lastSweepKeys = new ConcurrentHashMap<>();
   private final AtomicInteger leader = new AtomicInteger();
 
-  public SyncMetrics(MeterRegistry registry) {
+  /**
+   * @param results every result label a reconcile can report (the rule table's outcomes), registered
+   *     at zero so rates and alerts see them before the first one happens
+   */
+  public SyncMetrics(MeterRegistry registry, Collection<String> results) {
     this.registry = registry;
-    for (Outcome o : Outcome.values()) {
-      syncs.put(
-          o,
-          Counter.builder(PREFIX + "syncs")
-              .description("Reconciles of site namespaces, by result")
-              .tag("result", o.metricLabel())
-              .register(registry));
-    }
+    results.forEach(this::syncCounter);
     reconcileDuration =
         Timer.builder(PREFIX + "reconcile_duration")
             .description("Time to reconcile one site namespace, upstream read included")
@@ -77,15 +73,23 @@ public final class SyncMetrics {
   }
 
   public static SyncMetrics noop() {
-    return new SyncMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    return new SyncMetrics(new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), java.util.List.of());
   }
 
   public MeterRegistry registry() {
     return registry;
   }
 
-  public void sync(Outcome outcome) {
-    syncs.get(outcome).increment();
+  /** Counts a reconcile by its bounded result label. */
+  public void sync(String result) {
+    syncCounter(result).increment();
+  }
+
+  private Counter syncCounter(String result) {
+    return syncs.computeIfAbsent(result, r -> Counter.builder(PREFIX + "syncs")
+        .description("Reconciles of site namespaces, by result")
+        .tag("result", r)
+        .register(registry));
   }
 
   public void reconciled(Duration took) {

@@ -277,7 +277,7 @@ class BadInputE2EIT {
         .isInstanceOfSatisfying(KubernetesClientException.class, e -> assertThat(e.getCode()).isEqualTo(422));
     stillQuickAndAlive();
     ReliabilityRecord.passed(NAMESPACES, "namespace sites- (empty site name)",
-        "cannot exist: the API server rejects the name (422, not a DNS label); SiteRef treats it as no site");
+        "cannot exist: creating it is rejected by the API server with HTTP 422 (not a DNS label); asserted: the 422 only");
   }
 
   @Test

@@ -91,9 +91,20 @@ class DeletionGuardE2EIT {
     return out;
   }
 
-  private static boolean pausedEverywhere(OperatorProcess p, int since) {
-    String out = p.output().substring(since);
-    return fleet.stream().allMatch(s -> out.contains("namespace " + sites.ns(s) + ": deletion_paused"));
+  private static Map<String, Integer> pausedEvents() {
+    Map<String, Integer> out = new HashMap<>();
+    fleet.forEach(s -> out.put(s, sites.events(s, "DeletionPaused").size()));
+    return out;
+  }
+
+  /**
+   * Every namespace got a new Warning DeletionPaused since {@code before}, and the operator logged
+   * the fleet's pause as one summary line (per-namespace lines are DEBUG).
+   */
+  private static boolean pausedEverywhere(OperatorProcess p, int since, Map<String, Integer> before) {
+    return fleet.stream().allMatch(s -> sites.events(s, "DeletionPaused").size() > before.getOrDefault(s, 0))
+        && p.output().substring(since).contains("deletion guard: " + FLEET + " deletions paused (0 opt-out, "
+            + FLEET + " upstream missing)");
   }
 
   private static long managedSecretsGauge(OperatorProcess p) {
@@ -110,9 +121,10 @@ class DeletionGuardE2EIT {
   /** Points the running operator elsewhere, then back. */
   private void whileRunning(Runnable elsewhere, String trial) {
     Map<String, String> before = resourceVersions();
+    Map<String, Integer> paused = pausedEvents();
     int from = op.output().length();
     elsewhere.run();
-    await().atMost(WITHIN).until(() -> pausedEverywhere(op, from));
+    await().atMost(WITHIN).until(() -> pausedEverywhere(op, from, paused));
     keptUntouched(before);
 
     proxy.passThrough();
@@ -142,9 +154,10 @@ class DeletionGuardE2EIT {
   @Order(3)
   void upstreamEmptiedWhileRunning() {
     Map<String, String> before = resourceVersions();
+    Map<String, Integer> paused = pausedEvents();
     int from = op.output().length();
     fleet.forEach(s -> sites.deleteUpstream(s, false));
-    await().atMost(WITHIN).until(() -> pausedEverywhere(op, from));
+    await().atMost(WITHIN).until(() -> pausedEverywhere(op, from, paused));
     keptUntouched(before);
 
     fleet.forEach(s -> sites.putUpstream(s, "{\"A\":\"" + s + "\",\"B\":\"back\"}"));
@@ -165,15 +178,17 @@ class DeletionGuardE2EIT {
   @Order(4)
   void anotherRegionOrAccountAtStartUp() {
     Map<String, String> before = resourceVersions();
+    Map<String, Integer> paused = pausedEvents();
     try (OperatorProcess region = operator("guard-start-region", Map.of("AWS_REGION", OTHER_REGION,
         "AWS_DEFAULT_REGION", OTHER_REGION))) {
-      await().atMost(WITHIN).until(() -> pausedEverywhere(region, 0));
+      await().atMost(WITHIN).until(() -> pausedEverywhere(region, 0, paused));
       keptUntouched(before);
     }
     ReliabilityRecord.passed("Deletion guard", "Operator started with AWS_REGION set to another region (12 managed Secrets)",
         "Every managed Secret paused (Warning DeletionPaused), none deleted or rewritten");
+    Map<String, Integer> pausedAgain = pausedEvents();
     try (OperatorProcess account = operator("guard-start-account", otherAccount)) {
-      await().atMost(WITHIN).until(() -> pausedEverywhere(account, 0));
+      await().atMost(WITHIN).until(() -> pausedEverywhere(account, 0, pausedAgain));
       keptUntouched(before);
     }
     ReliabilityRecord.passed("Deletion guard", "Operator started with another account's credentials (12 managed Secrets)",

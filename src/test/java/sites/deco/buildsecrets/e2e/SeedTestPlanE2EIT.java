@@ -51,7 +51,8 @@ class SeedTestPlanE2EIT {
 
   /** Started, not waited for: a cold sync may be under way before readiness is polled. */
   static OperatorProcess startOperatorUnready(String... extraFlags) {
-    List<String> flags = new ArrayList<>(List.of("--log-level=debug", "--log-format=json"));
+    // TRACE: the most any library may print; the payload loggers stay capped at INFO.
+    List<String> flags = new ArrayList<>(List.of("--log-level=trace", "--log-format=json"));
     flags.addAll(List.of(extraFlags));
     OperatorProcess p = OperatorProcess.start(bed, "seed-plan", Map.of(), flags.toArray(String[]::new));
     RUNS.add(p);
@@ -67,8 +68,23 @@ class SeedTestPlanE2EIT {
     }
   }
 
+  /** Every value written upstream, so the output can be searched for each, plain and base64. */
+  private static final java.util.Set<String> VALUES = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   static String value(String label) {
-    return label + "-" + CANARY;
+    String v = label + "-" + CANARY;
+    VALUES.add(v);
+    return v;
+  }
+
+  /** The canary, and every value plain and as the base64 a Secret's data holds. */
+  private static List<String> forbidden() {
+    List<String> out = new ArrayList<>(List.of(CANARY));
+    for (String v : VALUES) {
+      out.add(v);
+      out.add(java.util.Base64.getEncoder().encodeToString(v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    }
+    return out;
   }
 
   @Test
@@ -251,7 +267,10 @@ class SeedTestPlanE2EIT {
     sites.forceSync(site);
     await().atMost(WITHIN).until(() -> operator.output().contains(sites.ns(site)));
     for (OperatorProcess run : RUNS) {
-      assertThat(run.output()).as(run.log().toString()).isNotEmpty().doesNotContain(CANARY);
+      assertThat(run.output()).as(run.log().toString()).isNotEmpty().contains("\"DEBUG\"");
+      for (String f : forbidden()) {
+        assertThat(run.output()).as(run.log().toString()).doesNotContain(f);
+      }
     }
     assertThat(operator.metrics())
         .contains("deco_operator_buildsecrets_syncs_total{result=\"created\"}")
@@ -263,7 +282,9 @@ class SeedTestPlanE2EIT {
         .contains("deco_operator_buildsecrets_reconcile_duration_seconds")
         .contains("jvm_memory_used_bytes")
         .contains("operator_sdk_reconciliations_started")
-        .doesNotContain(CANARY)
         .doesNotContain(site); // no per-tenant label
+    for (String f : forbidden()) {
+      assertThat(operator.metrics()).doesNotContain(f);
+    }
   }
 }
