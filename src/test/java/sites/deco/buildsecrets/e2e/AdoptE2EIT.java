@@ -527,8 +527,16 @@ class AdoptE2EIT {
     try (FaultProxy slow = new FaultProxy(bed.env.get("TESTBED_MOTO_URL"))) {
       // Every Secrets Manager request waits until healed: adopt has read the Secret and hangs upstream.
       slow.inject(FaultProxy.Mode.HANG, FaultProxy.Fraction.everyNth(1));
-      CompletableFuture<Result> run = CompletableFuture.supplyAsync(() -> cli(
-          Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), "adopt", ns(site), "--aws-call-timeout=90s"));
+      // On a thread of its own: the common pool (one thread on two cores) serves the kube client's answers.
+      CompletableFuture<Result> run = new CompletableFuture<>();
+      Thread.ofPlatform().daemon().name("adopt-race").start(() -> {
+        try {
+          run.complete(cli(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), "adopt", ns(site),
+              "--aws-call-timeout=90s"));
+        } catch (RuntimeException e) {
+          run.completeExceptionally(e);
+        }
+      });
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
           .until(() -> slow.injected(FaultProxy.Mode.HANG) >= 1 || run.isDone());
       assertThat(run.isDone()).as("adopt waits on upstream").isFalse();
