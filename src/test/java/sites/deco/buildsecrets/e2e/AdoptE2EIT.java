@@ -62,13 +62,6 @@ class AdoptE2EIT {
   private static OperatorProcess operator;
   private static int counter;
 
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
-
   @BeforeAll
   static void up() throws Exception {
     bed = PrivateBed.up("adopt-testbed", "--audit");
@@ -195,36 +188,14 @@ class AdoptE2EIT {
   }
 
   /** Runs the jar as the platform person, with the private bed's AWS environment, plus {@code env}. */
-  private static Result cli(Map<String, String> env, String... args) {
-    List<String> command = new ArrayList<>(List.of(OperatorProcess.java(), "-jar", OperatorProcess.jar().toString()));
-    command.addAll(List.of(args));
-    try {
-      Path dir = TestBed.repoRoot().resolve("target/e2e-logs");
-      Files.createDirectories(dir);
-      Path out = Files.createTempFile(dir, "adopt-" + args[0] + "-", ".out");
-      Path err = Files.createTempFile(dir, "adopt-" + args[0] + "-", ".err");
-      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().putAll(bed.env);
-      pb.environment().put("KUBECONFIG", personKubeconfig.toString());
-      pb.environment().putAll(env);
-      Process p = pb.start();
-      if (!p.waitFor(180, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", args) + " did not finish within 180s");
-      }
-      Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-      OUTPUTS.add(r.out());
-      OUTPUTS.add(r.err());
-      return r;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+  private static CliRun cli(Map<String, String> env, String... args) {
+    Map<String, String> all = new HashMap<>(bed.env);
+    all.put("KUBECONFIG", personKubeconfig.toString());
+    all.putAll(env);
+    return CliRun.of(all, OUTPUTS, 180, args);
   }
 
-  private static Result cli(String... args) {
+  private static CliRun cli(String... args) {
     return cli(Map.of(), args);
   }
 
@@ -323,7 +294,7 @@ class AdoptE2EIT {
     Map<String, String> values = Map.of("TOKEN", CANARY, "MODE", "prod", "EMPTY", "");
     Secret mine = handMade(ns(site), values);
 
-    Result dry = cli("adopt", ns(site), "--dry-run");
+    CliRun dry = cli("adopt", ns(site), "--dry-run");
     assertThat(dry.exit()).as(dry.toString()).isZero();
     assertThat(dry.out()).contains("upstream " + key(site) + ": not found")
         .contains("would create " + key(site) + " with keys [EMPTY, MODE, TOKEN]")
@@ -332,7 +303,7 @@ class AdoptE2EIT {
     assertThat(upstream(key(site))).isNull();
     assertUntouched(ns(site), mine);
 
-    Result r = cli("adopt", ns(site));
+    CliRun r = cli("adopt", ns(site));
     assertThat(r.exit()).as(r.toString()).isZero();
     String version = currentVersion(key(site));
     assertThat(r.out()).contains("upstream: created " + key(site) + " at version " + version)
@@ -359,7 +330,7 @@ class AdoptE2EIT {
     String version = put(key(site), "{\"REGION\":\"eu\",\"TOKEN\":\"" + CANARY + "\"}");
     handMade(ns(site), values);
 
-    Result r = cli("adopt", ns(site));
+    CliRun r = cli("adopt", ns(site));
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("upstream: no write (it equals the Secret)");
     assertThat(versionCount(key(site))).isEqualTo(1);
@@ -382,14 +353,14 @@ class AdoptE2EIT {
       namespace(ns(site), true);
       put(key(site), upstreamJson);
       Secret mine = handMade(ns(site), local);
-      Result refused = cli("adopt", ns(site));
+      CliRun refused = cli("adopt", ns(site));
       assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
       assertThat(refused.out()).contains("refused: upstream " + key(site) + " differs from the Secret: keys only "
           + "upstream [THEIRS], only in the Secret [MINE], with different values [BOTH]");
       assertUntouched(ns(site), mine);
       assertThat(versionCount(key(site))).isEqualTo(1);
     }
-    Result json = cli("adopt", ns(a), "--dry-run", "-o", "json");
+    CliRun json = cli("adopt", ns(a), "--dry-run", "-o", "json");
     assertThat(json.exit()).as(json.toString()).isEqualTo(1);
     JsonNode row = JSON.readTree(json.out()).get("results").get(0);
     assertThat(row.get("result").asText()).isEqualTo("refused");
@@ -398,16 +369,16 @@ class AdoptE2EIT {
     assertThat(row.get("keysDiffering").toString()).isEqualTo("[\"BOTH\"]");
 
     String upstreamVersion = currentVersion(key(a));
-    Result dry = cli("adopt", ns(a), "--prefer=upstream", "--dry-run");
+    CliRun dry = cli("adopt", ns(a), "--prefer=upstream", "--dry-run");
     assertThat(dry.exit()).as(dry.toString()).isZero();
     assertThat(dry.out()).contains("data takes upstream's value: added [THEIRS], removed [MINE], changed [BOTH]");
-    Result up = cli("adopt", ns(a), "--prefer=upstream");
+    CliRun up = cli("adopt", ns(a), "--prefer=upstream");
     assertThat(up.exit()).as(up.toString()).isZero();
     assertHandedOver(ns(a), upstreamValues, upstreamVersion);
     assertThat(versionCount(key(a))).isEqualTo(1);
     versions.put(ns(a), upstreamVersion);
 
-    Result mine = cli("adopt", ns(b), "--prefer=local");
+    CliRun mine = cli("adopt", ns(b), "--prefer=local");
     assertThat(mine.exit()).as(mine.toString()).isZero();
     String newVersion = currentVersion(key(b));
     assertThat(versionCount(key(b))).isEqualTo(2);
@@ -429,7 +400,7 @@ class AdoptE2EIT {
     bed.sm.deleteSecret(r -> r.secretId(key(site)).recoveryWindowInDays(7L));
     Secret mine = handMade(ns(site), Map.of("TOKEN", CANARY));
     for (String prefer : List.of("--prefer=local", "--prefer=upstream")) {
-      Result r = cli("adopt", ns(site), prefer);
+      CliRun r = cli("adopt", ns(site), prefer);
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       assertThat(r.out()).contains("refused: upstream " + key(site) + " is scheduled for deletion")
           .contains("restore-secret --secret-id " + key(site));
@@ -463,16 +434,16 @@ class AdoptE2EIT {
     put(key(badKey), "{\"bad key\":\"" + CANARY + "\"}");
     Secret badKeySecret = handMade(ns(badKey), Map.of("TOKEN", CANARY));
 
-    Result r1 = cli("adopt", ns(binary));
+    CliRun r1 = cli("adopt", ns(binary));
     assertThat(r1.exit()).as(r1.toString()).isEqualTo(1);
     assertThat(r1.out()).contains("refused: key \"KEYSTORE\": value is not UTF-8 text (binary data)");
-    Result r2 = cli("adopt", ns(typed));
+    CliRun r2 = cli("adopt", ns(typed));
     assertThat(r2.exit()).as(r2.toString()).isEqualTo(1);
     assertThat(r2.out()).contains("refused: Secret: type is \"kubernetes.io/basic-auth\"; the operator writes type Opaque only");
-    Result r3 = cli("adopt", ns(nul));
+    CliRun r3 = cli("adopt", ns(nul));
     assertThat(r3.exit()).as(r3.toString()).isEqualTo(1);
     assertThat(r3.out()).contains("refused: key \"CUT\": value contains a NUL character");
-    Result r4 = cli("adopt", ns(badKey), "--prefer=upstream");
+    CliRun r4 = cli("adopt", ns(badKey), "--prefer=upstream");
     assertThat(r4.exit()).as(r4.toString()).isEqualTo(1);
     assertThat(r4.out()).contains("refused: upstream " + key(badKey) + " holds an invalid payload (key \"bad key\": "
         + "is not a valid Secret data key");
@@ -496,17 +467,17 @@ class AdoptE2EIT {
     namespace(ns(site), false);
     Map<String, String> values = Map.of("TOKEN", CANARY);
     Secret mine = handMade(ns(site), values);
-    Result refused = cli("adopt", ns(site));
+    CliRun refused = cli("adopt", ns(site));
     assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
     assertThat(refused.out()).contains("not opted in").contains("--opt-in");
     assertUntouched(ns(site), mine);
     assertThat(upstream(key(site))).isNull();
 
-    Result all = cli("adopt", "--all", "--dry-run");
+    CliRun all = cli("adopt", "--all", "--dry-run");
     assertThat(all.err()).containsPattern("\\d+ site namespace\\(s\\) that are not opted in hold a hand-made build-secrets");
     assertThat(all.out()).doesNotContain(ns(site));
 
-    Result r = cli("adopt", ns(site), "--opt-in");
+    CliRun r = cli("adopt", ns(site), "--opt-in");
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("namespace: set deco.sites/build-secrets-managed=enabled");
     assertThat(bed.kube.namespaces().withName(ns(site)).get().getMetadata().getAnnotations())
@@ -528,7 +499,7 @@ class AdoptE2EIT {
       // Every Secrets Manager request waits until healed: adopt has read the Secret and hangs upstream.
       slow.inject(FaultProxy.Mode.HANG, FaultProxy.Fraction.everyNth(1));
       // On a thread of its own: the common pool (one thread on two cores) serves the kube client's answers.
-      CompletableFuture<Result> run = new CompletableFuture<>();
+      CompletableFuture<CliRun> run = new CompletableFuture<>();
       Thread.ofPlatform().daemon().name("adopt-race").start(() -> {
         try {
           run.complete(cli(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), "adopt", ns(site),
@@ -545,7 +516,7 @@ class AdoptE2EIT {
         return s;
       });
       slow.heal();
-      Result r = run.get(120, TimeUnit.SECONDS);
+      CliRun r = run.get(120, TimeUnit.SECONDS);
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       assertThat(r.out()).contains("aborted: the Secret changed since it was read (kube API answered HTTP 409")
           .contains("nothing was handed over: the Secret stays hand-made")
@@ -559,10 +530,10 @@ class AdoptE2EIT {
     assertThat(writes(ns(site), PERSON)).isEmpty();
 
     // Run again: upstream (created by the aborted run) now lacks the tenant's new key.
-    Result again = cli("adopt", ns(site));
+    CliRun again = cli("adopt", ns(site));
     assertThat(again.exit()).as(again.toString()).isEqualTo(1);
     assertThat(again.out()).contains("only in the Secret [EXTRA]");
-    Result local = cli("adopt", ns(site), "--prefer=local");
+    CliRun local = cli("adopt", ns(site), "--prefer=local");
     assertThat(local.exit()).as(local.toString()).isZero();
     String version = currentVersion(key(site));
     assertThat(decoded(secret(ns(site)))).containsOnlyKeys("TOKEN", "EXTRA");
@@ -618,7 +589,7 @@ class AdoptE2EIT {
         "--log-level=debug", "--build-secrets-resync-period=3s", naming[0], naming[1]).awaitReady()) {
       await().atMost(Duration.ofSeconds(60)).until(() -> secret(prefix + "managed") != null);
 
-      Result dry = cli(Map.of(), "adopt", "--all", "--dry-run", "-o", "json", naming[0], naming[1]);
+      CliRun dry = cli(Map.of(), "adopt", "--all", "--dry-run", "-o", "json", naming[0], naming[1]);
       assertThat(dry.exit()).as(dry.toString()).isEqualTo(1);
       JsonNode plan = JSON.readTree(dry.out());
       assertThat(plan.get("summary").get("namespaces").asInt()).isEqualTo(50);
@@ -633,7 +604,7 @@ class AdoptE2EIT {
       assertThat(upstream("bulk/sites/s1/build")).as("dry run creates nothing").isNull();
 
       long started = System.nanoTime();
-      Result r = cli(Map.of(), "adopt", "--all", "--aws-requests-per-second=20", naming[0], naming[1]);
+      CliRun r = cli(Map.of(), "adopt", "--all", "--aws-requests-per-second=20", naming[0], naming[1]);
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       List<String> lines = r.out().lines().toList();
@@ -680,12 +651,12 @@ class AdoptE2EIT {
     Secret managed = secret(ns(site));
     assertThat(owned(managed)).isTrue();
 
-    Result dry = cli("release", ns(site), "--dry-run");
+    CliRun dry = cli("release", ns(site), "--dry-run");
     assertThat(dry.exit()).as(dry.toString()).isZero();
     assertThat(dry.out()).contains("would remove labels").contains("dry run: nothing written");
     assertThat(secret(ns(site)).getMetadata().getResourceVersion()).isEqualTo(managed.getMetadata().getResourceVersion());
 
-    Result r = cli("release", ns(site));
+    CliRun r = cli("release", ns(site));
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("released: the Secret is hand-made again").contains("stays opted in");
     Secret released = secret(ns(site));
@@ -707,7 +678,7 @@ class AdoptE2EIT {
     assertThat(cli("release", ns(site)).out()).contains("not managed by the operator: nothing to do");
 
     // And back again: adopt the released Secret.
-    Result again = cli("adopt", ns(site));
+    CliRun again = cli("adopt", ns(site));
     assertThat(again.exit()).as(again.toString()).isZero();
     assertThat(version(secret(ns(site)))).isEqualTo(version);
     operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(site), version), List.of("create 201"));
@@ -720,13 +691,13 @@ class AdoptE2EIT {
   void doctorSaysWhetherThisIdentityCouldAdopt() throws Exception {
     String site = fresh("doctor");
     put(key(site), "{\"TOKEN\":\"" + CANARY + "\"}");
-    Result person = cli("doctor", "--site", site);
+    CliRun person = cli("doctor", "--site", site);
     assertThat(person.out()).contains("adopt sites-" + site + " as this identity")
         .contains("  yes  RBAC: update secrets named build-secrets in namespace sites-" + site)
         .contains("  yes  AWS: read " + key(site))
         .contains("could adopt: yes");
     Path nobody = ClientCerts.kubeconfig(bed.env, ClientCerts.mint(bed.env, "nobody", List.of("viewers")));
-    Result denied = cli(Map.of("KUBECONFIG", nobody.toString()), "doctor", "--site", site);
+    CliRun denied = cli(Map.of("KUBECONFIG", nobody.toString()), "doctor", "--site", site);
     assertThat(denied.out()).contains("  no   RBAC: update secrets named build-secrets in namespace sites-" + site)
         .contains("could adopt: no, missing");
   }
@@ -735,7 +706,7 @@ class AdoptE2EIT {
   void usageErrorsExitTwo() {
     assertThat(cli("adopt").exit()).isEqualTo(2);
     assertThat(cli("adopt", "--all", "sites-x").exit()).isEqualTo(2);
-    Result notSite = cli("adopt", "kube-system");
+    CliRun notSite = cli("adopt", "kube-system");
     assertThat(notSite.exit()).isEqualTo(2);
     assertThat(notSite.err()).contains("not a site namespace");
     assertThat(cli("adopt", "sites-x", "--prefer=both").exit()).isEqualTo(2);
