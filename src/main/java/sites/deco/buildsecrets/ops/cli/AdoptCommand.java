@@ -77,11 +77,7 @@ public final class AdoptCommand implements Callable<Integer> {
       + "hand-over. Without it such a namespace is refused: the operator deletes a managed Secret where it is off.")
   boolean optIn;
 
-  @Option(names = "--dry-run", description = "Print what would happen; write nothing anywhere.")
-  boolean dryRun;
-
-  @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json (default text).")
-  HandOverSupport.Format output;
+  @Mixin HandOverOptions options;
 
   @Override
   public Integer call() throws Exception {
@@ -95,7 +91,7 @@ public final class AdoptCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     TokenBucket bucket = sourceOptions.tokenBucket(); // one bucket for every read and write
     try (Source source = sourceOptions.open(bucket);
-        UpstreamWriter writer = dryRun ? null : sourceOptions.openWriter(bucket);
+        UpstreamWriter writer = options.dryRun ? null : sourceOptions.openWriter(bucket);
         KubernetesClient client = new KubernetesClientBuilder().build()) {
       List<String> targets = namespaces;
       int notOptedIn = 0;
@@ -121,10 +117,10 @@ public final class AdoptCommand implements Callable<Integer> {
       for (String ns : targets) {
         results.add(adopt(client, naming, source, writer, ns));
       }
-      if (all && results.isEmpty() && output == HandOverSupport.Format.text) {
+      if (all && results.isEmpty() && options.output == HandOverSupport.Format.text) {
         out.println("No site namespace is in state not-owned.");
       }
-      int exit = HandOverSupport.print(out, results, output, all || results.size() > 1, dryRun);
+      int exit = HandOverSupport.print(out, results, options.output, all || results.size() > 1, options.dryRun);
       if (notOptedIn > 0) {
         err.println(notOptedIn + " site namespace(s) that are not opted in hold a hand-made " + naming.secretName()
             + "; --all leaves them out: name them, with --opt-in.");
@@ -132,16 +128,13 @@ public final class AdoptCommand implements Callable<Integer> {
       }
       return exit;
     } catch (KubernetesClientException e) {
-      out.flush();
-      err.println("error: " + CliSupport.describe(e));
-      err.flush();
-      return 1;
+      return HandOverSupport.kubeError(out, err, e);
     }
   }
 
   private HandOver adopt(KubernetesClient client, Naming naming, Source source, UpstreamWriter writer, String namespace) {
     String siteName = naming.siteOf(namespace).orElseThrow();
-    HandOverSupport.Result r = new HandOverSupport.Result(namespace, siteName, dryRun);
+    HandOverSupport.Result r = new HandOverSupport.Result(namespace, siteName);
     Namespace ns = client.namespaces().withName(namespace).get();
     if (ns == null) {
       return r.refuse("namespace " + namespace + " not found");
@@ -185,7 +178,7 @@ public final class AdoptCommand implements Callable<Integer> {
     Adoption.Decision.Proceed p = (Adoption.Decision.Proceed) decision;
     r.upstream = p.upstream().label;
     r.version = p.version();
-    String would = dryRun ? "would " : "";
+    String would = options.dryRun ? "would " : "";
     r.line("upstream: " + switch (p.upstream()) {
       case NONE -> "no write (" + (p.secretChange().isEmpty() ? "it equals the Secret" : "the Secret takes its value")
           + ")";
@@ -198,11 +191,11 @@ public final class AdoptCommand implements Callable<Integer> {
         + " and annotation " + naming.versionAnnotation() + " (one update, with the resourceVersion read); "
         + (p.secretChange().isEmpty() ? "data unchanged" : "data takes upstream's value: " + p.secretChange()));
     boolean setOptIn = !site.optedIn();
-    r.optIn = setOptIn ? (dryRun ? "would-set" : "set") : "already";
+    r.optIn = setOptIn ? (options.dryRun ? "would-set" : "set") : "already";
     if (setOptIn) {
       r.line("namespace: " + would + "set " + naming.managedAnnotation() + "=enabled, before the hand-over");
     }
-    if (dryRun) {
+    if (options.dryRun) {
       r.line("dry run: nothing written");
       return r.finish(HandOver.Status.WOULD_ADOPT);
     }

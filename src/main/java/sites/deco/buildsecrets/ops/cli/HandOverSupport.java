@@ -52,6 +52,14 @@ final class HandOverSupport {
     }
   }
 
+  /** One line on stderr for a failed API call outside any one namespace; exit status 1. */
+  static int kubeError(PrintWriter out, PrintWriter err, KubernetesClientException e) {
+    out.flush();
+    err.println("error: " + CliSupport.describe(e));
+    err.flush();
+    return 1;
+  }
+
   /** Prints the results; returns the exit status: 1 when any namespace failed, else 0. */
   static int print(PrintWriter out, List<HandOver> results, Format format, boolean table, boolean dryRun) {
     if (format == Format.json) {
@@ -69,7 +77,6 @@ final class HandOverSupport {
   static final class Result {
     final String namespace;
     final String site;
-    final boolean dryRun;
     final List<String> lines = new ArrayList<>();
     String upstream;
     String secret;
@@ -77,10 +84,9 @@ final class HandOverSupport {
     KeyDiff difference;
     String optIn;
 
-    Result(String namespace, String site, boolean dryRun) {
+    Result(String namespace, String site) {
       this.namespace = namespace;
       this.site = site;
-      this.dryRun = dryRun;
     }
 
     Result line(String line) {

@@ -15,7 +15,6 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
@@ -45,11 +44,7 @@ public final class ReleaseCommand implements Callable<Integer> {
   @Parameters(arity = "1..*", paramLabel = "NAMESPACE", description = "Site namespaces to release, e.g. sites-<site>.")
   List<String> namespaces = new ArrayList<>();
 
-  @Option(names = "--dry-run", description = "Print what would happen; write nothing.")
-  boolean dryRun;
-
-  @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json (default text).")
-  HandOverSupport.Format output;
+  @Mixin HandOverOptions options;
 
   @Override
   public Integer call() throws Exception {
@@ -63,17 +58,14 @@ public final class ReleaseCommand implements Callable<Integer> {
       for (String ns : namespaces) {
         results.add(release(client, naming, ns));
       }
-      return HandOverSupport.print(out, results, output, results.size() > 1, dryRun);
+      return HandOverSupport.print(out, results, options.output, results.size() > 1, options.dryRun);
     } catch (KubernetesClientException e) {
-      out.flush();
-      err.println("error: " + CliSupport.describe(e));
-      err.flush();
-      return 1;
+      return HandOverSupport.kubeError(out, err, e);
     }
   }
 
   private HandOver release(KubernetesClient client, Naming naming, String namespace) {
-    HandOverSupport.Result r = new HandOverSupport.Result(namespace, naming.siteOf(namespace).orElseThrow(), dryRun);
+    HandOverSupport.Result r = new HandOverSupport.Result(namespace, naming.siteOf(namespace).orElseThrow());
     Namespace ns = client.namespaces().withName(namespace).get();
     if (ns == null) {
       return r.refuse("namespace " + namespace + " not found");
@@ -94,7 +86,7 @@ public final class ReleaseCommand implements Callable<Integer> {
     r.version = managed.version();
     r.upstream = "none";
     r.secret = "unlabel";
-    String would = dryRun ? "would " : "";
+    String would = options.dryRun ? "would " : "";
     r.line("Secret " + naming.secretName() + ": managed at version " + (managed.version() == null ? "(none)"
         : managed.version()) + " with keys " + managed.data().keys());
     r.line("Secret: " + would + "remove labels " + naming.managedByLabel() + ", " + naming.featureLabel()
@@ -105,7 +97,7 @@ public final class ReleaseCommand implements Callable<Integer> {
           + naming.managedAnnotation() + " only after the release (before it, the operator would delete the "
           + "managed Secret as opted out)");
     }
-    if (dryRun) {
+    if (options.dryRun) {
       r.line("dry run: nothing written");
       return r.finish(HandOver.Status.WOULD_RELEASE);
     }
