@@ -29,10 +29,12 @@ import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
+import sites.deco.buildsecrets.ops.cli.AdoptCommand;
 import sites.deco.buildsecrets.ops.cli.ApproveDeletionsCommand;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
 import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
+import sites.deco.buildsecrets.ops.cli.ReleaseCommand;
 import sites.deco.buildsecrets.ops.cli.SourceOptions;
 import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
@@ -51,7 +53,8 @@ import sites.deco.buildsecrets.sync.SiteStore;
     version = "build-secrets-operator 0.1.0",
     sortOptions = false,
     usageHelpWidth = 120,
-    subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class, ApproveDeletionsCommand.class},
+    subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class, ApproveDeletionsCommand.class,
+        AdoptCommand.class, ReleaseCommand.class},
     description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
         + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
 public final class Main implements Callable<Integer> {

@@ -65,8 +65,8 @@ public final class SecretWriter {
             .withNewMetadata()
             .withName(naming.secretName())
             .withNamespace(site.namespace())
-            .withLabels(naming.ownershipLabels())
-            .withAnnotations(Map.of(naming.versionAnnotation(), version, Naming.DIGEST_ANNOTATION, DataDigest.of(data)))
+            .withLabels(ManagedMarks.labels(naming))
+            .withAnnotations(ManagedMarks.annotations(naming, version, data))
             .endMetadata()
             .withType("Opaque")
             .withData(data.base64())
@@ -83,10 +83,9 @@ public final class SecretWriter {
   private Secret update(Secret current, SecretData data, String version) throws Conflict {
     // Keep every label and annotation others put on the Secret; only ours are (re)set.
     Map<String, String> labels = new HashMap<>(orEmpty(current.getMetadata().getLabels()));
-    labels.putAll(naming.ownershipLabels());
+    labels.putAll(ManagedMarks.labels(naming));
     Map<String, String> annotations = new HashMap<>(orEmpty(current.getMetadata().getAnnotations()));
-    annotations.put(naming.versionAnnotation(), version);
-    annotations.put(Naming.DIGEST_ANNOTATION, DataDigest.of(data));
+    annotations.putAll(ManagedMarks.annotations(naming, version, data));
     Secret desired =
         new SecretBuilder(current)
             .editMetadata()

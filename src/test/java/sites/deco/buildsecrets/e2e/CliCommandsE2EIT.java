@@ -9,15 +9,11 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,13 +31,6 @@ class CliCommandsE2EIT {
   private static final List<String> OUTPUTS = new CopyOnWriteArrayList<>();
   static TestBed bed;
   static Sites sites;
-
-  record Result(int exit, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exit + "\n--- stdout\n" + out + "--- stderr\n" + err;
-    }
-  }
 
   @BeforeAll
   static void start() {
@@ -63,36 +52,13 @@ class CliCommandsE2EIT {
   }
 
   /** Runs the jar with the test bed's environment (KUBECONFIG, AWS_*) and these arguments. */
-  private static Result cli(String... args) {
-    List<String> command = new ArrayList<>(List.of(OperatorProcess.java(), "-jar", OperatorProcess.jar().toString()));
-    command.addAll(List.of(args));
-    try {
-      Path dir = TestBed.repoRoot().resolve("target/e2e-logs");
-      Files.createDirectories(dir);
-      Path out = Files.createTempFile(dir, "cli-" + args[0] + "-", ".out");
-      Path err = Files.createTempFile(dir, "cli-" + args[0] + "-", ".err");
-      ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
-      pb.environment().putAll(bed.env());
-      Process p = pb.start();
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IllegalStateException(String.join(" ", args) + " did not finish within 120s");
-      }
-      Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-      OUTPUTS.add(r.out());
-      OUTPUTS.add(r.err());
-      return r;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+  private static CliRun cli(String... args) {
+    return CliRun.of(bed.env(), OUTPUTS, 120, args);
   }
 
   /** The STATE of one namespace in {@code status -o json}. */
   private static JsonNode statusOf(String site) throws IOException {
-    Result r = cli("status", "-o", "json");
+    CliRun r = cli("status", "-o", "json");
     assertThat(r.exit()).as(r.toString()).isZero();
     JsonNode all = new ObjectMapper().readTree(r.out());
     assertThat(all.isArray()).as(r.toString()).isTrue();
@@ -106,7 +72,7 @@ class CliCommandsE2EIT {
 
   /** The table line of one namespace in {@code status}. */
   private static String tableLine(String site) {
-    Result r = cli("status");
+    CliRun r = cli("status");
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).startsWith("NAMESPACE");
     return r.out().lines().filter(l -> l.startsWith(sites.ns(site) + " ")).findFirst()
@@ -119,7 +85,7 @@ class CliCommandsE2EIT {
     String version = sites.putUpstream(site, payload("t1"));
     sites.createNamespace(site, "enabled");
 
-    Result sync = cli("sync", sites.ns(site));
+    CliRun sync = cli("sync", sites.ns(site));
     assertThat(sync.exit()).as(sync.toString()).isZero();
     assertThat(sync.out()).contains("create with keys [CANARY, TOKEN]").contains("done");
     Secret secret = sites.secret(site);
@@ -137,7 +103,7 @@ class CliCommandsE2EIT {
     assertThat(row.get("secretVersion").asText()).isEqualTo(version);
     assertThat(row.get("age").asText()).matches("\\d+s|\\d+m(\\d+s)?");
 
-    Result again = cli("sync", sites.ns(site));
+    CliRun again = cli("sync", sites.ns(site));
     assertThat(again.exit()).isZero();
     assertThat(again.out()).contains("nothing to do (in sync");
     assertThat(sites.secret(site).getMetadata().getResourceVersion()).isEqualTo(secret.getMetadata().getResourceVersion());
@@ -156,12 +122,12 @@ class CliCommandsE2EIT {
     assertThat(row.get("state").asText()).isEqualTo("out-of-sync");
     assertThat(row.get("upstreamVersion").asText()).isEqualTo(v2);
 
-    Result dry = cli("sync", sites.ns(site), "--dry-run");
+    CliRun dry = cli("sync", sites.ns(site), "--dry-run");
     assertThat(dry.exit()).as(dry.toString()).isZero();
     assertThat(dry.out()).contains("update: added [], removed [], changed [TOKEN]").contains("dry run: nothing written");
     assertThat(sites.secret(site).getMetadata().getResourceVersion()).isEqualTo(before);
 
-    Result sync = cli("sync", sites.ns(site));
+    CliRun sync = cli("sync", sites.ns(site));
     assertThat(sync.exit()).as(sync.toString()).isZero();
     assertThat(sync.out()).contains("changed [TOKEN]");
     Secret after = sites.secret(site);
@@ -176,7 +142,7 @@ class CliCommandsE2EIT {
     String lazy = Sites.fresh("cli-missing");
     sites.createNamespace(lazy, "enabled");
     assertThat(tableLine(lazy)).contains("upstream-missing");
-    Result nothing = cli("sync", sites.ns(lazy));
+    CliRun nothing = cli("sync", sites.ns(lazy));
     assertThat(nothing.exit()).as(nothing.toString()).isZero();
     assertThat(nothing.out()).contains("nothing to do (upstream key not found");
     assertThat(sites.secret(lazy)).isNull();
@@ -189,7 +155,7 @@ class CliCommandsE2EIT {
     String rv = sites.secret(gone).getMetadata().getResourceVersion();
     sites.deleteUpstream(gone, false);
     assertThat(statusOf(gone).get("state").asText()).isEqualTo("upstream-missing");
-    Result refused = cli("sync", sites.ns(gone));
+    CliRun refused = cli("sync", sites.ns(gone));
     assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
     assertThat(refused.out()).contains("never deletes");
     assertThat(sites.secret(gone).getMetadata().getResourceVersion()).isEqualTo(rv);
@@ -216,7 +182,7 @@ class CliCommandsE2EIT {
         .withNewMetadata().withName("build-secrets").withNamespace(sites.ns(site)).endMetadata()
         .withStringData(Map.of("MINE", CANARY)).build()).create();
 
-    Result sync = cli("sync", sites.ns(site));
+    CliRun sync = cli("sync", sites.ns(site));
     assertThat(sync.exit()).as(sync.toString()).isEqualTo(1);
     assertThat(sync.out()).contains("refused: not owned");
     Secret after = sites.secret(site);
@@ -231,7 +197,7 @@ class CliCommandsE2EIT {
     sites.putUpstream(site, "{\"CANARY\":\"" + CANARY + "\",\"PORT\":8080}");
     sites.createNamespace(site, "enabled");
 
-    Result sync = cli("sync", sites.ns(site));
+    CliRun sync = cli("sync", sites.ns(site));
     assertThat(sync.exit()).as(sync.toString()).isEqualTo(1);
     assertThat(sync.out()).contains("invalid payload: key \"PORT\": value must be a JSON string (got number)");
     assertThat(sites.secret(site)).isNull();
@@ -243,7 +209,7 @@ class CliCommandsE2EIT {
     String site = Sites.fresh("cli-doctor");
     String version = sites.putUpstream(site, payload("x"));
     // No admission policies on this test bed (AdmissionPolicyIT checks doctor's report of them).
-    Result r = cli("doctor", "--site", site, "--admission-policies=none");
+    CliRun r = cli("doctor", "--site", site, "--admission-policies=none");
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out())
         .contains("OK    kube API reachable")
@@ -260,7 +226,7 @@ class CliCommandsE2EIT {
   @Test
   void doctorFailsWithAFixForAMissingKey() {
     String site = Sites.fresh("cli-doctor-missing");
-    Result r = cli("doctor", "--site", site);
+    CliRun r = cli("doctor", "--site", site);
     assertThat(r.exit()).as(r.toString()).isEqualTo(1);
     assertThat(r.out()).contains("FAIL  upstream key sites/" + site + "/build: missing (not found)")
         .contains("fix: create it as a JSON object of strings: aws secretsmanager create-secret --name sites/" + site + "/build");
@@ -268,7 +234,7 @@ class CliCommandsE2EIT {
 
   @Test
   void usageErrorsExitTwo() {
-    Result r = cli("sync", "kube-system");
+    CliRun r = cli("sync", "kube-system");
     assertThat(r.exit()).as(r.toString()).isEqualTo(2);
     assertThat(r.err()).contains("not a site namespace");
     assertThat(cli("status", "-o", "yaml").exit()).isEqualTo(2);

@@ -73,6 +73,13 @@ final class OperatorProcess implements AutoCloseable {
 
   /** Starts the operator with the test bed's environment plus {@code extraEnv}, and these flags. */
   static OperatorProcess start(TestBed bed, String name, Map<String, String> extraEnv, String... flags) {
+    Map<String, String> env = new java.util.HashMap<>(bed.env());
+    env.putAll(extraEnv);
+    return start(env, name, flags);
+  }
+
+  /** Starts the operator with exactly the environment {@code env} (a private test bed's), and these flags. */
+  static OperatorProcess start(Map<String, String> env, String name, String... flags) {
     int metrics = freePort();
     int health = freePort();
     List<String> command = new ArrayList<>(launcher());
@@ -85,8 +92,7 @@ final class OperatorProcess implements AutoCloseable {
       Path log = dir.resolve(name + "-" + System.currentTimeMillis() + ".log");
       System.out.println("operator " + name + ": " + String.join(" ", command));
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-      pb.environment().putAll(bed.env());
-      pb.environment().putAll(extraEnv);
+      pb.environment().putAll(env);
       return new OperatorProcess(pb.start(), log, metrics, health);
     } catch (IOException e) {
       throw new IllegalStateException(e);

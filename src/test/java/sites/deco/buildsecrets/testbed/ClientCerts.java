@@ -30,6 +30,11 @@ public final class ClientCerts {
 
   /** Mints a one-day client certificate for user {@code cn} in {@code groups}. */
   public static Cert mint(TestBed bed, String cn, List<String> groups) {
+    return mint(bed.env(), cn, groups);
+  }
+
+  /** The same, for any test bed: {@code env} holds its TESTBED_CA_CERT and TESTBED_CA_KEY. */
+  public static Cert mint(java.util.Map<String, String> env, String cn, List<String> groups) {
     try {
       Path dir = Files.createTempDirectory("bso-client-cert");
       dir.toFile().deleteOnExit();
@@ -63,7 +68,7 @@ public final class ClientCerts {
       openssl(List.of("req", "-config", conf.toString(), "-new", "-newkey", "rsa:2048", "-nodes",
           "-keyout", key.toString(), "-out", csr.toString(), "-subj", subject.toString()));
       openssl(List.of("x509", "-req", "-in", csr.toString(),
-          "-CA", bed.env().get("TESTBED_CA_CERT"), "-CAkey", bed.env().get("TESTBED_CA_KEY"),
+          "-CA", env.get("TESTBED_CA_CERT"), "-CAkey", env.get("TESTBED_CA_KEY"),
           "-set_serial", "0x" + Long.toHexString(System.nanoTime()), "-days", "1",
           "-extfile", ext.toString(), "-out", cert.toString()));
       for (Path p : List.of(key, csr, cert, ext, conf)) {
@@ -80,14 +85,44 @@ public final class ClientCerts {
    * Config, so nothing (a kubeconfig, a token, a proxy) leaks in from the developer's environment.
    */
   public static KubernetesClient client(TestBed bed, Cert cert) {
+    return client(bed.env(), cert);
+  }
+
+  /** The same, for any test bed: {@code env} holds its TESTBED_APISERVER_URL and TESTBED_CA_CERT. */
+  public static KubernetesClient client(java.util.Map<String, String> env, Cert cert) {
     Config config = new ConfigBuilder(Config.empty())
-        .withMasterUrl(bed.env().get("TESTBED_APISERVER_URL"))
-        .withCaCertFile(bed.env().get("TESTBED_CA_CERT"))
+        .withMasterUrl(env.get("TESTBED_APISERVER_URL"))
+        .withCaCertFile(env.get("TESTBED_CA_CERT"))
         .withClientCertFile(cert.certFile().toString())
         .withClientKeyFile(cert.keyFile().toString())
         .withNamespace("default")
         .build();
     return new KubernetesClientBuilder().withConfig(config).build();
+  }
+
+  /** A kubeconfig file for a process to act as {@code cert}'s user, e.g. a person running the CLI. */
+  public static Path kubeconfig(java.util.Map<String, String> env, Cert cert) {
+    try {
+      Path file = Files.createTempFile(cert.certFile().getParent(), "kubeconfig", ".yaml");
+      file.toFile().deleteOnExit();
+      Files.writeString(file, """
+          apiVersion: v1
+          kind: Config
+          clusters:
+          - name: testbed
+            cluster: {server: "%s", certificate-authority: "%s"}
+          users:
+          - name: user
+            user: {client-certificate: "%s", client-key: "%s"}
+          contexts:
+          - name: user
+            context: {cluster: testbed, user: user, namespace: default}
+          current-context: user
+          """.formatted(env.get("TESTBED_APISERVER_URL"), env.get("TESTBED_CA_CERT"), cert.certFile(), cert.keyFile()));
+      return file;
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** openssl -subj treats '/' and '\' as syntax; names here never need them, so refuse them. */

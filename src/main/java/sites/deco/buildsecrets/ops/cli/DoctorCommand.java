@@ -32,8 +32,9 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
     usageHelpWidth = 120,
     description = {
         "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
-            + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS credentials and region, and with --site one "
-            + "site's upstream key (version and key names only).",
+            + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS "
+            + "credentials and region, and with --site one site's upstream key (version and key names only), and "
+            + "whether this identity could adopt that site (informational: the operator's own identity must not be able to).",
         "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
 public final class DoctorCommand implements Callable<Integer> {
 
@@ -94,6 +95,8 @@ public final class DoctorCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     List<DoctorCheck> checks = new ArrayList<>();
+    List<DoctorCheck> adoptRbac = new ArrayList<>();
+    Upstream answer = null;
     try (KubernetesClient client = new KubernetesClientBuilder().build()) {
       boolean reachable = kubeApi(client, checks);
       List<Permission> needed = permissions(naming, leaseOptions.name(), leaseOptions.namespace());
@@ -102,6 +105,11 @@ public final class DoctorCommand implements Callable<Integer> {
           checks.add(rbac(client, p));
         }
         checks.addAll(admissionPolicies.check(client));
+        if (site != null) {
+          for (Permission p : adoptPermissions(naming, naming.namespacePrefix() + site)) {
+            adoptRbac.add(rbac(client, p));
+          }
+        }
       } else {
         checks.add(DoctorCheck.fail("RBAC: " + needed.size() + " permission checks skipped: the kube API is unreachable",
             "fix the kube API check above, then run doctor again"));
@@ -114,10 +122,16 @@ public final class DoctorCommand implements Callable<Integer> {
         checks.add(DoctorCheck.fail("upstream key " + naming.upstreamKey(site) + ": not read",
             "fix the AWS checks above, then run doctor again"));
       } else {
-        checks.add(upstreamKey(naming.upstreamKey(site)));
+        try (Source source = sourceOptions.open()) {
+          answer = CliSupport.read(source, naming.upstreamKey(site));
+        }
+        checks.add(upstreamKey(naming.upstreamKey(site), answer));
       }
     }
     out.print(DoctorCheck.render(checks));
+    if (site != null) {
+      out.print(adoptSection(naming.namespacePrefix() + site, naming.upstreamKey(site), adoptRbac, answer));
+    }
     out.flush();
     return checks.stream().allMatch(DoctorCheck::ok) ? 0 : 1;
   }
@@ -184,34 +198,85 @@ public final class DoctorCommand implements Callable<Integer> {
     }
   }
 
-  private DoctorCheck upstreamKey(String key) {
-    try (Source source = sourceOptions.open()) {
-      Upstream answer = CliSupport.read(source, key);
-      return switch (answer) {
-        case Upstream.Found f -> DoctorCheck.ok(
-            "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
-        case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
-            "upstream key " + key + ": missing (scheduled for deletion)",
-            "restore it: aws secretsmanager restore-secret --secret-id " + key);
-        case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found)",
-            "create it as a JSON object of strings: aws secretsmanager create-secret --name " + key
-                + " --secret-string '{\"NAME\":\"...\"}' (check AWS_REGION and the account if it should exist)");
-        case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
-            "store a JSON object whose values are all strings: aws secretsmanager put-secret-value --secret-id " + key
-                + " --secret-string '{\"NAME\":\"...\"}'");
-        case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(), switch (u.kind()) {
-          case ACCESS_DENIED -> "allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on "
-              + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
-          case CREDENTIALS -> "the AWS credentials were rejected (expired, invalid or unrecognised): check the "
-              + "role the pod assumes (IRSA or Pod Identity), AWS_PROFILE, or the clock (signatures expire)";
-          case DECRYPTION_FAILURE -> "allow kms:Decrypt on the secret's customer-managed KMS key for the operator's role";
-          case THROTTLED -> "Secrets Manager is throttling this account: try again later or raise the quota";
-          case TIMEOUT, UNAVAILABLE, UNREACHABLE -> "check network access to Secrets Manager in this region "
-              + "(AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, proxies) and --aws-call-timeout";
-          case REJECTED -> "check the key name (--key-template) and the region";
-        });
-      };
+  private static DoctorCheck upstreamKey(String key, Upstream answer) {
+    return switch (answer) {
+      case Upstream.Found f -> DoctorCheck.ok(
+          "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
+      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
+          "upstream key " + key + ": missing (scheduled for deletion)",
+          "restore it: aws secretsmanager restore-secret --secret-id " + key);
+      case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found)",
+          "create it as a JSON object of strings: aws secretsmanager create-secret --name " + key
+              + " --secret-string '{\"NAME\":\"...\"}' (check AWS_REGION and the account if it should exist)");
+      case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
+          "store a JSON object whose values are all strings: aws secretsmanager put-secret-value --secret-id " + key
+              + " --secret-string '{\"NAME\":\"...\"}'");
+      case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(), switch (u.kind()) {
+        case ACCESS_DENIED -> "allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on "
+            + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
+        case CREDENTIALS -> "the AWS credentials were rejected (expired, invalid or unrecognised): check the "
+            + "role the pod assumes (IRSA or Pod Identity), AWS_PROFILE, or the clock (signatures expire)";
+        case DECRYPTION_FAILURE -> "allow kms:Decrypt on the secret's customer-managed KMS key for the operator's role";
+        case THROTTLED -> "Secrets Manager is throttling this account: try again later or raise the quota";
+        case TIMEOUT, UNAVAILABLE, UNREACHABLE -> "check network access to Secrets Manager in this region "
+            + "(AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, proxies) and --aws-call-timeout";
+        case REJECTED -> "check the key name (--key-template) and the region";
+      });
+    };
+  }
+
+  /** What {@code adopt} and {@code release} need from Kubernetes for one site namespace (docs/adopter-rbac.yaml). */
+  static List<Permission> adoptPermissions(Naming naming, String namespace) {
+    String why = "adopt and release";
+    return List.of(
+        new Permission("", "namespaces", "get", namespace, "", why),
+        new Permission("", "namespaces", "patch", namespace, "", "adopt --opt-in"),
+        new Permission("", "namespaces", "list", null, "", "adopt --all"),
+        new Permission("", "secrets", "get", naming.secretName(), namespace, why),
+        new Permission("", "secrets", "update", naming.secretName(), namespace, why),
+        new Permission("", "secrets", "list", naming.secretName(), "", "adopt --all"));
+  }
+
+  /**
+   * Whether this identity could adopt the site: the RBAC answers and what the upstream read showed.
+   * Informational: it never changes doctor's exit status, since the operator's own identity must
+   * not be able to adopt. Pure.
+   *
+   * @param answer the upstream read, null when it was not made
+   */
+  static String adoptSection(String namespace, String key, List<DoctorCheck> rbac, Upstream answer) {
+    StringBuilder out = new StringBuilder("\nadopt " + namespace + " as this identity (adopt and release run with "
+        + "your own credentials, not the operator's):\n");
+    List<String> missing = new ArrayList<>();
+    for (DoctorCheck c : rbac) {
+      out.append(c.ok() ? "  yes  " : "  no   ").append(c.what()).append('\n');
+      if (!c.ok()) missing.add(c.what().replaceFirst(": denied$", ""));
     }
+    if (rbac.isEmpty()) {
+      missing.add("the RBAC checks (kube API unreachable)");
+    }
+    String read = "AWS: read " + key + " (GetSecretValue, DescribeSecret)";
+    switch (answer) {
+      case null -> {
+        out.append("  ?    ").append(read).append(": not read\n");
+        missing.add("an AWS read of " + key);
+      }
+      case Upstream.Unreachable u -> {
+        out.append("  no   ").append(read).append(": ").append(u.describe()).append('\n');
+        missing.add("an AWS read of " + key);
+      }
+      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> {
+        out.append("  no   ").append(read).append(": allowed, but the key is scheduled for deletion\n");
+        missing.add(key + " restored (aws secretsmanager restore-secret --secret-id " + key + ")");
+      }
+      default -> out.append("  yes  ").append(read).append(": allowed\n");
+    }
+    out.append("  ?    AWS: secretsmanager:CreateSecret, TagResource and PutSecretValue on ").append(key)
+        .append(": not checkable without writing; if denied, adopt stops before it changes the Secret\n");
+    out.append(missing.isEmpty()
+        ? "could adopt: yes, if AWS allows the writes above\n"
+        : "could adopt: no, missing " + String.join("; ", missing) + " (see docs/operations.md, Migrating hand-made Secrets)\n");
+    return out.toString();
   }
 
   private static String firstSet(String... names) {

@@ -8,6 +8,8 @@ import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.source.BulkSource;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import sites.deco.buildsecrets.source.TokenBucket;
+import sites.deco.buildsecrets.source.UpstreamWriter;
+import sites.deco.buildsecrets.source.aws.AwsUpstreamWriter;
 
 /** The backend flags, with the operator's names, environment fallbacks and defaults, as a picocli mixin. */
 public final class SourceOptions {
@@ -51,11 +53,32 @@ public final class SourceOptions {
 
   /** A direct (uncached) reader of upstream keys; IllegalArgumentException (exit 2) when there is none. */
   public BulkSource open(ExecutionInterceptor... interceptors) {
+    return open(tokenBucket(), interceptors);
+  }
+
+  /** The token bucket {@code --aws-requests-per-second} asks for; share one between a reader and a writer. */
+  public TokenBucket tokenBucket() {
+    return new TokenBucket(requestsPerSecond(), (int) Math.max(1, requestsPerSecond()));
+  }
+
+  /** A direct reader whose calls take their tokens from {@code limit}. */
+  public BulkSource open(TokenBucket limit, ExecutionInterceptor... interceptors) {
     return switch (backend()) {
-      case AWS -> AwsSecretsManagerSource.fromEnvironment(callTimeout(),
-          new TokenBucket(requestsPerSecond(), (int) Math.max(1, requestsPerSecond())), interceptors);
-      case DISABLED -> throw new IllegalArgumentException(
-          "the backend is disabled: there is no upstream to read (use --build-secrets-backend=aws)");
+      case AWS -> AwsSecretsManagerSource.fromEnvironment(callTimeout(), limit, interceptors);
+      case DISABLED -> throw disabled();
     };
+  }
+
+  /** A writer for {@code adopt} (never used by the operator), whose calls take their tokens from {@code limit}. */
+  public UpstreamWriter openWriter(TokenBucket limit) {
+    return switch (backend()) {
+      case AWS -> AwsUpstreamWriter.fromEnvironment(callTimeout(), limit);
+      case DISABLED -> throw disabled();
+    };
+  }
+
+  private static IllegalArgumentException disabled() {
+    return new IllegalArgumentException(
+        "the backend is disabled: there is no upstream to read (use --build-secrets-backend=aws)");
   }
 }

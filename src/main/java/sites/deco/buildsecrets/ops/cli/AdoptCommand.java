@@ -1,0 +1,282 @@
+package sites.deco.buildsecrets.ops.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.SourceException;
+import sites.deco.buildsecrets.source.TokenBucket;
+import sites.deco.buildsecrets.source.Upstream;
+import sites.deco.buildsecrets.source.UpstreamWriter;
+import sites.deco.buildsecrets.sync.KeyDiff;
+import sites.deco.buildsecrets.sync.LocalSecret;
+import sites.deco.buildsecrets.sync.ManagedMarks;
+import sites.deco.buildsecrets.sync.SiteRef;
+
+@Command(
+    name = "adopt",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    usageHelpWidth = 120,
+    description = {
+        "Hands a hand-made build-secrets Secret over to the operator, without a moment in which it is absent: "
+            + "checks it against the payload rules as the operator would read it back, makes the upstream key hold "
+            + "its data (creating it, tagged, when absent), then adds both ownership labels and the version "
+            + "annotation in one update that carries the resourceVersion it read.",
+        "Runs with your kubeconfig identity and your AWS credentials (the operator stays read-only upstream). "
+            + "Never prints a value: key names, versions and rules only.",
+        "Exit 0 when every namespace was adopted (or already managed), 1 when any was refused or aborted, "
+            + "2 on usage errors."})
+public final class AdoptCommand implements Callable<Integer> {
+  /** Tags on every key adopt creates, so they can be found later (list-secrets --filters Key=tag-key,...). */
+  static final String TAG_ADOPTED_FROM = "deco.sites/adopted-from";
+  static final String TAG_CREATED_BY = "deco.sites/created-by";
+  static final String CREATED_BY = "build-secrets-operator adopt";
+  /** Holds a copy of the values as last applied by kubectl; it would go stale and revert the operator's data. */
+  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+  @Mixin NamingOptions namingOptions;
+  @Mixin SourceOptions sourceOptions;
+
+  @Parameters(arity = "0..*", paramLabel = "NAMESPACE", description = "Site namespaces to adopt, e.g. sites-<site>.")
+  List<String> namespaces = new ArrayList<>();
+
+  @Option(names = "--all", description = "Every site namespace in state not-owned (opted in, with a hand-made Secret).")
+  boolean all;
+
+  @Option(names = "--prefer", paramLabel = "upstream|local",
+      description = "When upstream holds a different value: upstream (the Secret takes upstream's value) or local "
+          + "(upstream gets a new version with the Secret's data). Without it such a namespace is refused.")
+  Adoption.Prefer prefer;
+
+  @Option(names = "--opt-in", description = "Also set the opt-in annotation on a namespace that lacks it, before the "
+      + "hand-over. Without it such a namespace is refused: the operator deletes a managed Secret where it is off.")
+  boolean optIn;
+
+  @Mixin HandOverOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    CliSupport.quietLogging();
+    Naming naming = namingOptions.naming();
+    if (all == !namespaces.isEmpty()) {
+      throw new IllegalArgumentException("name the namespaces to adopt, or give --all (not both)");
+    }
+    HandOverSupport.requireSiteNamespaces(naming, namespaces);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    TokenBucket bucket = sourceOptions.tokenBucket(); // one bucket for every read and write
+    try (Source source = sourceOptions.open(bucket);
+        UpstreamWriter writer = options.dryRun ? null : sourceOptions.openWriter(bucket);
+        KubernetesClient client = new KubernetesClientBuilder().build()) {
+      List<String> targets = namespaces;
+      int notOptedIn = 0;
+      if (all) {
+        targets = new ArrayList<>();
+        Map<String, Secret> secrets = new HashMap<>();
+        for (Secret s : client.secrets().inAnyNamespace().withField("metadata.name", naming.secretName()).list().getItems()) {
+          secrets.put(s.getMetadata().getNamespace(), s);
+        }
+        for (Namespace ns : client.namespaces().list().getItems()) {
+          SiteRef site = SiteRef.from(ns, naming).orElse(null);
+          Secret secret = site == null ? null : secrets.get(site.namespace());
+          if (secret == null || !(LocalSecret.of(secret, naming) instanceof LocalSecret.Unowned)) continue;
+          if (site.optedIn()) {
+            targets.add(site.namespace());
+          } else if (!site.terminating()) {
+            notOptedIn++;
+          }
+        }
+        targets.sort(null);
+      }
+      List<HandOver> results = new ArrayList<>();
+      for (String ns : targets) {
+        results.add(adopt(client, naming, source, writer, ns));
+      }
+      if (all && results.isEmpty() && options.output == HandOverSupport.Format.text) {
+        out.println("No site namespace is in state not-owned.");
+      }
+      int exit = HandOverSupport.print(out, results, options.output, all || results.size() > 1, options.dryRun);
+      if (notOptedIn > 0) {
+        err.println(notOptedIn + " site namespace(s) that are not opted in hold a hand-made " + naming.secretName()
+            + "; --all leaves them out: name them, with --opt-in.");
+        err.flush();
+      }
+      return exit;
+    } catch (KubernetesClientException e) {
+      return HandOverSupport.kubeError(out, err, e);
+    }
+  }
+
+  private HandOver adopt(KubernetesClient client, Naming naming, Source source, UpstreamWriter writer, String namespace) {
+    String siteName = naming.siteOf(namespace).orElseThrow();
+    HandOverSupport.Result r = new HandOverSupport.Result(namespace, siteName);
+    Namespace ns = client.namespaces().withName(namespace).get();
+    if (ns == null) {
+      return r.refuse("namespace " + namespace + " not found");
+    }
+    SiteRef site = SiteRef.from(ns, naming).orElseThrow();
+    Secret secret = client.secrets().inNamespace(namespace).withName(naming.secretName()).get();
+    switch (LocalSecret.of(secret, naming)) {
+      case LocalSecret.Absent a -> {
+        return r.refuse("no Secret " + naming.secretName() + ": nothing to adopt (the operator creates it from "
+            + "upstream once the namespace is opted in)");
+      }
+      case LocalSecret.Managed m -> {
+        r.line("Secret " + naming.secretName() + ": already managed by the operator (version "
+            + (m.version() == null ? "(none)" : m.version()) + "): nothing to do");
+        r.version = m.version();
+        return r.finish(HandOver.Status.ALREADY_MANAGED);
+      }
+      case LocalSecret.Unowned u -> r.line("Secret " + naming.secretName() + ": hand-made, type "
+          + (secret.getType() == null ? Adoption.OPAQUE : secret.getType()) + ", keys "
+          + new TreeSet<>(secret.getData() == null ? List.of() : secret.getData().keySet()));
+    }
+    Adoption.Local checked = Adoption.check(secret);
+    if (checked instanceof Adoption.Local.Refused refused) {
+      return r.refuse(refused.describe());
+    }
+    Adoption.Local.Valid local = (Adoption.Local.Valid) checked;
+    String refusal = Adoption.refuseNamespace(site, optIn, naming.managedAnnotation());
+    if (refusal != null) {
+      return r.refuse(refusal);
+    }
+    String key = site.upstreamKey();
+    Upstream upstream = CliSupport.read(source, key);
+    r.line("upstream " + key + ": " + PlanDescription.upstream(upstream));
+    if (upstream instanceof Upstream.Found f) {
+      r.difference = KeyDiff.between(local.data(), f.data());
+    }
+    Adoption.Decision decision = Adoption.decide(key, local, upstream, prefer);
+    if (decision instanceof Adoption.Decision.Refuse refuse) {
+      return r.refuse(refuse.reason());
+    }
+    Adoption.Decision.Proceed p = (Adoption.Decision.Proceed) decision;
+    r.upstream = p.upstream().label;
+    r.version = p.version();
+    String would = options.dryRun ? "would " : "";
+    r.line("upstream: " + switch (p.upstream()) {
+      case NONE -> "no write (" + (p.secretChange().isEmpty() ? "it equals the Secret" : "the Secret takes its value")
+          + ")";
+      case CREATE -> would + "create " + key + " with keys " + local.data().keys() + ", tagged " + tags(namespace, naming);
+      case PUT_VALUE -> would + "store a new version of " + key + " with the Secret's keys " + local.data().keys()
+          + (p.difference() == null ? ", replacing the invalid payload" : " (" + Adoption.describe(p.difference()) + ")");
+    });
+    r.secret = p.secretChange().isEmpty() ? "label" : "label+data";
+    r.line("Secret: " + would + "add labels " + naming.managedByLabel() + ", " + naming.featureLabel()
+        + " and annotation " + naming.versionAnnotation() + " (one update, with the resourceVersion read); "
+        + (p.secretChange().isEmpty() ? "data unchanged" : "data takes upstream's value: " + p.secretChange()));
+    boolean setOptIn = !site.optedIn();
+    r.optIn = setOptIn ? (options.dryRun ? "would-set" : "set") : "already";
+    if (setOptIn) {
+      r.line("namespace: " + would + "set " + naming.managedAnnotation() + "=enabled, before the hand-over");
+    }
+    if (options.dryRun) {
+      r.line("dry run: nothing written");
+      return r.finish(HandOver.Status.WOULD_ADOPT);
+    }
+
+    String version = p.version();
+    try {
+      switch (p.upstream()) {
+        case CREATE -> {
+          version = writer.create(key, local.json(), tags(namespace, naming));
+          r.line("upstream: created " + key + " at version " + version);
+        }
+        case PUT_VALUE -> {
+          version = writer.putValue(key, local.json());
+          r.line("upstream: stored version " + version);
+        }
+        case NONE -> { }
+      }
+    } catch (UpstreamWriter.KeyExists e) {
+      return r.abort("upstream " + key + " was created by someone else since it was read; nothing was handed "
+          + "over: run again");
+    } catch (SourceException e) {
+      return r.error("upstream write failed, " + e.getMessage() + "; the Secret is untouched"
+          + (e.kind() == SourceException.Kind.ACCESS_DENIED
+              ? " (adopt uses your AWS credentials: they need secretsmanager:CreateSecret, TagResource and "
+                  + "PutSecretValue on " + key + ", see docs/operations.md)"
+              : ""));
+    }
+    r.version = version;
+    String upstreamDone = p.upstream() == Adoption.UpstreamAction.NONE
+        ? "upstream is unchanged"
+        : "upstream " + key + " now holds the Secret's data at version " + version;
+    if (setOptIn) {
+      try {
+        client.namespaces().withName(namespace).patch(PatchContext.of(PatchType.JSON_MERGE), optInPatch(naming));
+        r.line("namespace: set " + naming.managedAnnotation() + "=enabled");
+      } catch (KubernetesClientException e) {
+        return r.error("opting the namespace in failed (" + CliSupport.describe(e) + "); " + upstreamDone
+            + "; the Secret is untouched");
+      }
+    }
+    try {
+      HandOverSupport.update(client, handedOver(secret, naming, p, version));
+    } catch (HandOverSupport.NotUpdated e) {
+      String outcome = "; nothing was handed over: the Secret stays hand-made; " + upstreamDone + "; run again";
+      return e.concurrent ? r.abort(e.getMessage() + outcome) : r.error(e.getMessage() + outcome);
+    }
+    r.line("adopted: the Secret is managed at upstream version " + version + "; the operator finds it in sync");
+    return r.finish(HandOver.Status.ADOPTED);
+  }
+
+  /** The Secret handed over: ours labels and annotations added, the data the operator would write, nothing else lost. */
+  private static Secret handedOver(Secret current, Naming naming, Adoption.Decision.Proceed p, String version) {
+    Map<String, String> labels = new LinkedHashMap<>(orEmpty(current.getMetadata().getLabels()));
+    labels.putAll(ManagedMarks.labels(naming));
+    Map<String, String> annotations = new LinkedHashMap<>(orEmpty(current.getMetadata().getAnnotations()));
+    annotations.remove(LAST_APPLIED);
+    annotations.putAll(ManagedMarks.annotations(naming, version, p.data()));
+    return new SecretBuilder(current)
+        .editMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
+        .withData(p.data().base64())
+        .withStringData(null)
+        .build();
+  }
+
+  static Map<String, String> tags(String namespace, Naming naming) {
+    Map<String, String> tags = new LinkedHashMap<>();
+    tags.put(TAG_CREATED_BY, CREATED_BY);
+    tags.put(TAG_ADOPTED_FROM, namespace + "/" + naming.secretName());
+    return tags;
+  }
+
+  private static String optInPatch(Naming naming) {
+    try {
+      return JSON.writeValueAsString(Map.of("metadata", Map.of("annotations",
+          Map.of(naming.managedAnnotation(), Naming.OPT_IN_VALUE))));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a JSON merge patch", e);
+    }
+  }
+
+  private static Map<String, String> orEmpty(Map<String, String> m) {
+    return m == null ? Map.of() : m;
+  }
+}
