@@ -422,6 +422,19 @@ class DeletionGuardTest {
     }
 
     @Test
+    void theLastCandidateLeftIsAnOrdinaryDeletionOnceTheWindowHasRoom() {
+      // The latch holds while any candidate other than the one asking is left; the last one only
+      // waits for the budget, like any lone deletion.
+      tripOverTheBudget();
+      assertThat(reason(admitOptOut(ns(5)))).contains("5 were deleted recently");
+
+      clock.advance(WINDOW.plusSeconds(1));
+
+      assertThat(guard.wouldAllowAny()).isTrue();
+      assertThat(admitOptOut(ns(5))).isInstanceOf(Allowed.class);
+    }
+
+    @Test
     void approvedDeletionsStillPassWhileTripped() {
       tripOverTheBudget();
       approve(ns(5));
