@@ -692,6 +692,41 @@ def main():
             f"rewritten {all_done - t_list:.1f}s after the sweep started; requests {by_op['resync_all_changed']}")
         res["rss_mb_peak"] = round(op.rss_mb(), 1)
 
+        # 10. Warm restart: every Secret in sync, the process replaced (every rollout does this). The
+        # listing must settle every site: no per-key read. Counted from launch to 3 s after the first
+        # sweep line (the deferred reconciles run right after it).
+        op.stop()
+        op = None
+        proxy.reset()
+        op = Operator(jvm_cmd, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-warm")
+        op.wait_ready()
+        op.wait_sweep(0)
+        time.sleep(3)
+        by_op["warm_restart"] = proxy.snapshot()
+        res["sm_requests_warm_restart"] = sum(by_op["warm_restart"].values())
+        log(f"warm restart: {by_op['warm_restart']}")
+        op.stop()
+        op = None
+
+        # 11. Leader failover: two replicas with leader election; the leader is stopped (SIGTERM
+        # hands the Lease over at once) and the standby takes over with warm caches. Counted from
+        # the stop to 3 s after the new leader's first sweep line.
+        lease = ["--leader-elect", "--leader-election-namespace=default",
+                 f"--leader-election-id=bench-{uuid.uuid4().hex[:8]}", f"--build-secrets-resync-period={resync}s"]
+        first = Operator(jvm_cmd, a.jar, a.log_dir, env, lease, proxy, "bench-leader-a")
+        first.wait_ready()
+        first.wait_sweep(0)
+        op = Operator(jvm_cmd, a.jar, a.log_dir, env, lease, proxy, "bench-leader-b")
+        op.wait_ready()
+        time.sleep(3)
+        c = proxy.snapshot()
+        first.stop()
+        op.wait_sweep(0)
+        time.sleep(3)
+        by_op["leader_failover"] = delta(proxy.snapshot(), c)
+        res["sm_requests_leader_failover"] = sum(by_op["leader_failover"].values())
+        log(f"leader failover: {by_op['leader_failover']}")
+
         if a.no_get_mode:
             raise SkipGetMode()
         # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys.
@@ -701,7 +736,7 @@ def main():
         op.stop()
         op = None
 
-        # 10. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread
+        # 12. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread
         # over N/50 s; each key is then read again after P +-10%. Counting over
         # [first read + P/2, first read + 3P/2) sees exactly one later read of every key, provided
         # the start-up spread is under 0.4 P: hence P = max(20 s, N/20 s + 5 s).
@@ -735,7 +770,8 @@ def main():
     log("requests by operation, per phase: " + json.dumps(by_op))
     log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
     order = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "sm_requests_cold",
-             "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_resync_unchanged_get_mode",
+             "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
+             "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
              "rss_mb", "heap_used_mb", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
              "force_sync_ms_p99", "new_optin_during_resync_ms", "startup_to_ready_ms"]
     out = {k: res.get(k) for k in order}

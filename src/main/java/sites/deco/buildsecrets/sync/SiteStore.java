@@ -42,13 +42,14 @@ public final class SiteStore {
       if ((base.held() == null) != (next.held() == null)) {
         heldAnswers.addAndGet(next.held() == null ? -1 : 1);
       }
+      // Inside the compute, so the index never disagrees with the record it indexes.
+      if (next.outcome() == Outcome.DELETION_PAUSED) {
+        paused.add(ns);
+      } else {
+        paused.remove(ns);
+      }
       return next;
     });
-    if (after.outcome() == Outcome.DELETION_PAUSED) {
-      paused.add(namespace);
-    } else {
-      paused.remove(namespace);
-    }
     return after;
   }
 
