@@ -2,7 +2,6 @@ package sites.deco.buildsecrets.ops;
 
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import io.fabric8.kubernetes.client.Config;
-import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.RuntimeInfo;
@@ -191,10 +190,13 @@ public final class Main implements Callable<Integer> {
     String identity = identity();
 
     // fabric8 would retry a failing write 10 times with doubling waits (~100 s) inside one reconcile;
-    // the reconciler's own retry (2 s doubling, counted, a Warning once it persists) is the visible one.
-    KubernetesClient client = new KubernetesClientBuilder()
-        .withConfig(new ConfigBuilder(Config.autoConfigure(null)).withRequestRetryBackoffLimit(2).build())
-        .build();
+    // the reconciler's own retry (2 s doubling, counted, a Warning once it persists) is the visible
+    // one. fabric8's own variable KUBERNETES_REQUEST_RETRY_BACKOFFLIMIT still overrides it.
+    Config kubeConfig = Config.autoConfigure(null);
+    if (System.getenv("KUBERNETES_REQUEST_RETRY_BACKOFFLIMIT") == null) {
+      kubeConfig.setRequestRetryBackoffLimit(2);
+    }
+    KubernetesClient client = new KubernetesClientBuilder().withConfig(kubeConfig).build();
     Source source = switch (config.backend()) {
       case AWS -> upstream.open(new AwsCallMetrics(metrics));
       case DISABLED -> null;
