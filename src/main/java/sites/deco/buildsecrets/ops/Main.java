@@ -38,7 +38,6 @@ import sites.deco.buildsecrets.ops.cli.SourceOptions;
 import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
 import sites.deco.buildsecrets.source.Source;
-import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteStore;
 
@@ -198,7 +197,7 @@ public final class Main implements Callable<Integer> {
     }
     KubernetesClient client = new KubernetesClientBuilder().withConfig(kubeConfig).build();
     Source source = switch (config.backend()) {
-      case AWS -> upstream.open(new AwsCallMetrics(metrics));
+      case AWS -> upstream.open(metrics);
       case DISABLED -> null;
     };
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the

@@ -44,36 +44,33 @@ class DeletionGuardIT {
   }
 
   @Test
-  void anEmptiedUpstreamDeletesAtMostTheBudgetThenPausesUntilWithinBudget() {
+  void anEmptiedUpstreamDeletesNothingAndLeftoversNeedAnApproval() {
     Sites sites = new Sites(bed, Sites.isolated("guard"));
-    // A short resync, so recent deletions stop counting against the budget within the test.
+    // A short resync, so the budget window passes within the test: waiting must not let anything through.
     op = OperatorUnderTest.start(bed, sites.naming, c -> c.withResyncPeriod(Duration.ofSeconds(8)));
     List<String> all = fleet(sites);
 
     all.forEach(s -> sites.deleteUpstream(s, false));
     all.forEach(sites::forceSync);
-    await().atMost(WITHIN).until(() ->
-        all.stream().allMatch(s -> sites.secret(s) == null || !sites.events(s, "DeletionPaused").isEmpty()));
-    List<String> kept = all.stream().filter(s -> sites.secret(s) != null).toList();
-    assertThat(FLEET - kept.size()).as("deleted while the upstream was emptied").isLessThanOrEqualTo(5);
-    assertThat(sites.events(kept.get(0), "DeletionPaused").get(0).getMessage())
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> !sites.events(s, "DeletionPaused").isEmpty()));
+    await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    assertThat(sites.events(all.get(0), "DeletionPaused").get(0).getMessage())
         .contains("over the deletion budget of 5").contains("the Secret is kept");
-    await().during(QUIET).atMost(QUIET.plusSeconds(2))
-        .until(() -> kept.stream().allMatch(s -> sites.secret(s) != null));
 
-    // All keys but two come back: two missing is within budget, so those two go, by themselves,
-    // and the ones deleted earlier are recreated.
-    List<String> stillGone = kept.subList(0, 2);
+    // All keys but two come back: those are updated with no write... and the two still missing stay,
+    // through more than one budget window: the guard is latched until each is approved.
+    List<String> stillGone = all.subList(0, 2);
     all.stream().filter(s -> !stillGone.contains(s)).forEach(s -> sites.putUpstream(s, "{\"A\":\"" + s + "\"}"));
-    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-      for (String s : all) {
-        assertThat(sites.secret(s)).as(s).matches(secret -> stillGone.contains(s) == (secret == null));
-      }
-    });
+    all.forEach(sites::forceSync);
+    await().during(Duration.ofSeconds(10)).atMost(Duration.ofSeconds(14))
+        .until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    stillGone.forEach(s -> sites.annotate(s, Naming.DELETION_APPROVAL_ANNOTATION, sites.secret(s).getMetadata().getUid()));
+    await().atMost(WITHIN).until(() -> stillGone.stream().allMatch(s -> sites.secret(s) == null));
+    assertThat(all.stream().filter(s -> !stillGone.contains(s))).allMatch(s -> sites.secret(s) != null);
     ReliabilityRecord.passed("Deletion guard",
         "Every upstream key deleted, each namespace force-synced at once (12 managed Secrets, budget 5)",
-        "At most the budget deleted, the rest kept with Warning DeletionPaused; with all but two keys back, "
-            + "those two were deleted and the others recreated, with no manual step");
+        "No Secret deleted (Warning DeletionPaused everywhere); with all but two keys back, those two stayed through "
+            + "more than a budget window and were deleted once each was approved");
   }
 
   @Test

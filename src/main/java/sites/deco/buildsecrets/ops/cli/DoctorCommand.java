@@ -18,12 +18,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.EnvironmentCheck;
 import sites.deco.buildsecrets.source.Upstream;
-import software.amazon.awssdk.auth.credentials.AwsCredentials;
-import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
-import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
 @Command(
     name = "doctor",
@@ -115,10 +111,10 @@ public final class DoctorCommand implements Callable<Integer> {
             "fix the kube API check above, then run doctor again"));
       }
     }
-    boolean haveCredentials = awsCredentials(checks);
-    boolean haveRegion = awsRegion(checks);
+    List<EnvironmentCheck> environment = sourceOptions.environmentChecks();
+    environment.forEach(c -> checks.add(new DoctorCheck(c.ok(), c.what(), c.fix())));
     if (site != null) {
-      if (!haveCredentials || !haveRegion) {
+      if (!environment.stream().allMatch(EnvironmentCheck::ok)) {
         checks.add(DoctorCheck.fail("upstream key " + naming.upstreamKey(site) + ": not read",
             "fix the AWS checks above, then run doctor again"));
       } else {
@@ -166,35 +162,6 @@ public final class DoctorCommand implements Callable<Integer> {
     } catch (KubernetesClientException e) {
       return DoctorCheck.fail(p.describe() + ": could not ask (" + CliSupport.describe(e) + ")",
           "allow the identity to create selfsubjectaccessreviews (authorization.k8s.io; system:basic-user grants it)");
-    }
-  }
-
-  private static boolean awsCredentials(List<DoctorCheck> checks) {
-    try (DefaultCredentialsProvider provider = DefaultCredentialsProvider.builder().build()) {
-      AwsCredentials c = provider.resolveCredentials();
-      String id = c.accessKeyId() == null ? "" : c.accessKeyId();
-      String tail = id.length() <= 4 ? "****" : "…" + id.substring(id.length() - 4);
-      checks.add(DoctorCheck.ok("AWS credentials resolvable: access key id " + tail));
-      return true;
-    } catch (SdkException | IllegalStateException e) {
-      checks.add(DoctorCheck.fail("AWS credentials: none resolvable (" + e.getClass().getSimpleName() + ")",
-          "give the pod a role (IRSA: annotate the ServiceAccount with eks.amazonaws.com/role-arn; or EKS Pod Identity), "
-              + "or set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for a local run"));
-      return false;
-    }
-  }
-
-  private static boolean awsRegion(List<DoctorCheck> checks) {
-    try {
-      Region region = new DefaultAwsRegionProviderChain().getRegion();
-      String endpoint = firstSet("AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL");
-      checks.add(DoctorCheck.ok("AWS region set: " + region.id()
-          + (endpoint == null ? "" : " (Secrets Manager endpoint " + endpoint + ")")));
-      return true;
-    } catch (SdkException | IllegalStateException e) {
-      checks.add(DoctorCheck.fail("AWS region: not set",
-          "set AWS_REGION (e.g. AWS_REGION=us-east-1) to the region holding the sites' secrets"));
-      return false;
     }
   }
 
@@ -277,13 +244,5 @@ public final class DoctorCommand implements Callable<Integer> {
         ? "could adopt: yes, if AWS allows the writes above\n"
         : "could adopt: no, missing " + String.join("; ", missing) + " (see docs/operations.md, Migrating hand-made Secrets)\n");
     return out.toString();
-  }
-
-  private static String firstSet(String... names) {
-    for (String n : names) {
-      String v = System.getenv(n);
-      if (v != null && !v.isBlank()) return v;
-    }
-    return null;
   }
 }

@@ -1,12 +1,16 @@
 package sites.deco.buildsecrets.ops.cli;
 
+import java.util.List;
 import java.time.Duration;
 import picocli.CommandLine.Option;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.source.EnvironmentCheck;
+import sites.deco.buildsecrets.telemetry.SyncMetrics;
+import sites.deco.buildsecrets.source.aws.AwsCallMetrics;
+import sites.deco.buildsecrets.source.aws.AwsEnvironment;
 import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
 import sites.deco.buildsecrets.source.BulkSource;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import sites.deco.buildsecrets.source.TokenBucket;
 import sites.deco.buildsecrets.source.UpstreamWriter;
 import sites.deco.buildsecrets.source.aws.AwsUpstreamWriter;
@@ -52,8 +56,13 @@ public final class SourceOptions {
   }
 
   /** A direct (uncached) reader of upstream keys; IllegalArgumentException (exit 2) when there is none. */
-  public BulkSource open(ExecutionInterceptor... interceptors) {
-    return open(tokenBucket(), interceptors);
+  public BulkSource open() {
+    return open(tokenBucket(), SyncMetrics.noop());
+  }
+
+  /** The operator's reader: every call counted and timed in {@code metrics}. */
+  public BulkSource open(SyncMetrics metrics) {
+    return open(tokenBucket(), metrics);
   }
 
   /** The token bucket {@code --aws-requests-per-second} asks for; share one between a reader and a writer. */
@@ -62,9 +71,13 @@ public final class SourceOptions {
   }
 
   /** A direct reader whose calls take their tokens from {@code limit}. */
-  public BulkSource open(TokenBucket limit, ExecutionInterceptor... interceptors) {
+  public BulkSource open(TokenBucket limit) {
+    return open(limit, SyncMetrics.noop());
+  }
+
+  private BulkSource open(TokenBucket limit, SyncMetrics metrics) {
     return switch (backend()) {
-      case AWS -> AwsSecretsManagerSource.fromEnvironment(callTimeout(), limit, interceptors);
+      case AWS -> AwsSecretsManagerSource.fromEnvironment(callTimeout(), limit, new AwsCallMetrics(metrics));
       case DISABLED -> throw disabled();
     };
   }
@@ -74,6 +87,14 @@ public final class SourceOptions {
     return switch (backend()) {
       case AWS -> AwsUpstreamWriter.fromEnvironment(callTimeout(), limit);
       case DISABLED -> throw disabled();
+    };
+  }
+
+  /** What the backend needs from the environment (credentials, region), checked without a call. */
+  public List<EnvironmentCheck> environmentChecks() {
+    return switch (backend()) {
+      case AWS -> AwsEnvironment.checks();
+      case DISABLED -> List.of(EnvironmentCheck.fail("backend: disabled", "use --build-secrets-backend=aws"));
     };
   }
 

@@ -6,11 +6,6 @@ import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.TokenBucket;
 import sites.deco.buildsecrets.source.UpstreamWriter;
 import software.amazon.awssdk.core.exception.SdkException;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
-import software.amazon.awssdk.core.retry.RetryMode;
-import software.amazon.awssdk.http.urlconnection.UrlConnectionHttpClient;
 import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.secretsmanager.model.ResourceExistsException;
 import software.amazon.awssdk.services.secretsmanager.model.Tag;
@@ -28,21 +23,10 @@ public final class AwsUpstreamWriter implements UpstreamWriter {
     this.client = client;
   }
 
-  /** A client with the reader's call timeout, adaptive retries and {@code limit} in front of every call. */
+  /** A client with the reader's settings (call timeout, adaptive retries, {@code limit} in front of every call). */
   public static AwsUpstreamWriter fromEnvironment(Duration callTimeout, TokenBucket limit) {
-    Duration attempt = callTimeout.dividedBy(3);
-    return new AwsUpstreamWriter(SecretsManagerClient.builder()
-        .httpClient(UrlConnectionHttpClient.builder().connectionTimeout(attempt).socketTimeout(attempt).build())
-        .overrideConfiguration(c -> c.apiCallTimeout(callTimeout)
-            .apiCallAttemptTimeout(attempt)
-            .retryStrategy(RetryMode.ADAPTIVE_V2)
-            .addExecutionInterceptor(new ExecutionInterceptor() {
-              @Override
-              public void beforeExecution(Context.BeforeExecution context, ExecutionAttributes attributes) {
-                limit.acquire();
-              }
-            }))
-        .build());
+    return new AwsUpstreamWriter(
+        AwsSecretsManagerSource.configure(SecretsManagerClient.builder(), callTimeout, limit).build());
   }
 
   @Override
