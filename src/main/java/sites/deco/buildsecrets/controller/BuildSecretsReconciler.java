@@ -233,7 +233,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
 
     Plan plan = SyncRules.decide(site, local, upstream);
     for (int round = 1; ; round++) {
-      Admitted admitted = admit(site, plan, approval);
+      Admitted admitted = admit(site, plan, upstream, approval);
       try {
         Secret after = writer.apply(site, admitted.plan(), secret);
         return finish(site, upstream, admitted, fingerprint(site, after, approval), now, start);
@@ -285,15 +285,16 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  private Admitted admit(SiteRef site, Plan plan, String approval) {
+  private Admitted admit(SiteRef site, Plan plan, Upstream upstream, String approval) {
     if (!(plan instanceof Plan.Delete delete)) {
       return new Admitted(plan, null, null, null);
     }
     boolean approved = delete.current().uid().equals(approval);
-    DeletionGuard.Admission admission = guard.admit(site, delete, approved);
+    boolean scheduled = scheduledForDeletion(upstream);
+    DeletionGuard.Admission admission = guard.admit(site, delete, approved, scheduled);
     if (admission instanceof DeletionGuard.Corroborate asked) {
       DeletionGuard.Paused inconclusive = corroborate(asked);
-      admission = inconclusive != null ? inconclusive : guard.admit(site, delete, approved);
+      admission = inconclusive != null ? inconclusive : guard.admit(site, delete, approved, scheduled);
     }
     return switch (admission) {
       case DeletionGuard.Allowed allowed -> new Admitted(
@@ -337,13 +338,17 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         answer = readKey(e.getKey());
       }
       store.noteRead(e.getValue(), answer, now);
-      if (answer instanceof Upstream.Missing) {
+      if (answer instanceof Upstream.Missing && !scheduledForDeletion(answer)) {
         missing++;
       } else if (!(answer instanceof Upstream.Unreachable)) {
-        found++;
+        found++; // found, invalid, or scheduled for deletion: the key exists where we look
       }
     }
     return guard.corroborated(asked, missing, found);
+  }
+
+  private static boolean scheduledForDeletion(Upstream upstream) {
+    return upstream instanceof Upstream.Missing m && m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION;
   }
 
   private Upstream readKey(String key) {
@@ -504,8 +509,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       case SOURCE_ERROR, INVALID_PAYLOAD, NOT_OWNED, UNRECOGNISED_OPT_IN ->
           LOG.warn("namespace {}: {}: {}", site.namespace(), outcome.metricLabel(), message);
       // One summary line per sweep says it for the fleet: thousands of lines would bury it.
-      case DELETION_PAUSED, UNCHANGED, OPTED_OUT -> LOG.debug("namespace {}: {}: {}", site.namespace(),
-          outcome.metricLabel(), message);
+      case DELETION_PAUSED -> LOG.debug("namespace {}: {}: {}", site.namespace(), outcome.metricLabel(), message);
+      case UNCHANGED, OPTED_OUT -> LOG.debug("namespace {}: {}", site.namespace(), message);
       default -> LOG.info("namespace {}: {}", site.namespace(), message);
     }
   }

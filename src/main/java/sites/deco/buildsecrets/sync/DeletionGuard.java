@@ -28,8 +28,10 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
  * <p><b>Upstream missing.</b> Within the budget, a key read missing is deleted only (1) after every managed Secret has
  * been read since start-up, (2) once it has stayed missing for the confirmation delay, and (3)
  * after a clean corroboration: a direct read of a few other managed keys, taken since it went
- * missing, found most of them present. A fleet with no other managed key has nothing to
- * corroborate with. A wrong region or account makes every key missing, so no
+ * missing, found most of them present (a key scheduled for deletion counts as present, and needs
+ * no corroboration itself: it exists in the account and region read). A fleet with no other
+ * managed key has nothing to corroborate with. A wrong region or account makes every key missing,
+ * so no
  * order of reads (force-syncs, fresh opt-ins, per-key mode) gets a single deletion through.
  *
  * <p><b>Approved.</b> A namespace annotated with {@code deco.sites/build-secrets-deletion-approved}
@@ -97,7 +99,16 @@ public final class DeletionGuard {
   }
 
   /** Asks whether {@code plan} may be sent now; reserves its slot when it may. */
-  public synchronized Admission admit(SiteRef site, Plan.Delete plan, boolean approved) {
+  public Admission admit(SiteRef site, Plan.Delete plan, boolean approved) {
+    return admit(site, plan, approved, false);
+  }
+
+  /**
+   * @param scheduledForDeletion the key was read as scheduled for deletion: it exists in this
+   *     account and region, so the read itself proves the operator looks at the right place and
+   *     needs no corroboration
+   */
+  public synchronized Admission admit(SiteRef site, Plan.Delete plan, boolean approved, boolean scheduledForDeletion) {
     Instant now = clock.instant();
     if (!plan.cause().budgeted() || approved) {
       return new Allowed(new Permit(null));
@@ -115,7 +126,7 @@ public final class DeletionGuard {
           + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)");
     }
     if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
-      Admission first = upstreamMissingChecks(site, now);
+      Admission first = upstreamMissingChecks(site, now, scheduledForDeletion);
       if (first != null) {
         return first;
       }
@@ -126,7 +137,7 @@ public final class DeletionGuard {
   }
 
   /** Null when the upstream-missing conditions hold; else what to do first. */
-  private Admission upstreamMissingChecks(SiteRef site, Instant now) {
+  private Admission upstreamMissingChecks(SiteRef site, Instant now, boolean scheduledForDeletion) {
     FleetCensus fleet = census.get();
     long notYetRead = fleet.members().stream()
         .filter(m -> m.optedIn() && !m.terminating())
@@ -141,7 +152,7 @@ public final class DeletionGuard {
     if (waited.compareTo(confirmationDelay) < 0) {
       return new Confirming(confirmationDelay.minus(waited));
     }
-    if (lastCleanCorroboration.isBefore(missingSince)) {
+    if (!scheduledForDeletion && lastCleanCorroboration.isBefore(missingSince)) {
       if (lastFailedCorroboration.isAfter(missingSince) && lastFailedCorroboration.plus(confirmationDelay).isAfter(now)) {
         return lastFailure; // one corroboration a confirmation delay says it for every missing key
       }
@@ -154,7 +165,8 @@ public final class DeletionGuard {
   }
 
   /**
-   * Records what a corroboration read found: clean when most sampled keys were present.
+   * Records what a corroboration read found: clean when most sampled keys were present. A key
+   * scheduled for deletion counts as present: it exists in the account and region read.
    *
    * @return null when clean (ask {@link #admit} again), else the pause to report
    */

@@ -62,7 +62,7 @@ class BuildSecretsReconcilerIT {
       assertThat(Sites.decoded(s)).isEqualTo(Map.of("TENANT_TOKEN", "from-sm", "FOO", "bar"));
     });
     await().atMost(WITHIN).until(() -> !sites.events(site, "Created").isEmpty());
-    assertThat(op.source.reads(sites.key(site))).isEqualTo(1);
+    assertThat(op.source.directReads(sites.key(site))).isEqualTo(1);
   }
 
   @Test
@@ -136,11 +136,11 @@ class BuildSecretsReconcilerIT {
   @Test
   void optOutDeletesTheManagedSecretWithoutReadingUpstream() {
     String site = optedInSiteWith("{\"A\":\"1\"}");
-    await().atMost(WITHIN).until(() -> op.source.reads(sites.key(site)) == 1);
+    await().atMost(WITHIN).until(() -> op.source.directReads(sites.key(site)) == 1);
 
     sites.annotate(site, "deco.sites/build-secrets-managed", null);
     await().atMost(WITHIN).until(() -> sites.secret(site) == null);
-    assertThat(op.source.reads(sites.key(site))).isEqualTo(1);
+    assertThat(op.source.directReads(sites.key(site))).isEqualTo(1);
 
     // Opting in again recreates it.
     sites.optIn(site);
@@ -174,7 +174,7 @@ class BuildSecretsReconcilerIT {
       assertThat(sites.secret(site).getMetadata().getResourceVersion())
           .isEqualTo(manual.getMetadata().getResourceVersion());
       assertThat(sites.events(site, "NotOwned")).hasSize(1);
-      assertThat(op.source.reads(sites.key(site))).isZero();
+      assertThat(op.source.directReads(sites.key(site))).isZero();
     });
 
     // Opting out never deletes it either.
@@ -186,13 +186,14 @@ class BuildSecretsReconcilerIT {
   @Test
   void ownWritesAndUnrelatedNamespaceEditsCauseNoUpstreamRead() {
     String site = optedInSiteWith("{\"A\":\"1\"}");
-    await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> op.source.reads(sites.key(site)) == 1);
+    // Direct reads only: another test's deletion may read this key in a batch to corroborate.
+    await().during(QUIET).atMost(QUIET.plusSeconds(5)).until(() -> op.source.directReads(sites.key(site)) == 1);
 
     bed.admin().namespaces().withName(sites.ns(site)).edit(n -> {
       n.getMetadata().getLabels().put("another-controller", "was-here");
       return n;
     });
-    await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> op.source.reads(sites.key(site)) == 1);
+    await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> op.source.directReads(sites.key(site)) == 1);
   }
 
   @Test

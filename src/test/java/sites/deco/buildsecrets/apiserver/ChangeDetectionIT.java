@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.OperatorConfig.ChangeDetection;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
+import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
@@ -84,11 +85,25 @@ class ChangeDetectionIT {
 
     await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
     assertThat(op.source.singleReads()).isGreaterThanOrEqualTo(all.size());
-    // The fallback is permanent: no further listing attempts.
+    // Listing is tried again at most once per resync period while it stays denied...
     int listings = op.source.listings();
-    await().during(RESYNC.multipliedBy(2)).atMost(RESYNC.multipliedBy(3)).until(() -> op.source.listings() == listings);
+    await().during(RESYNC.multipliedBy(2)).atMost(RESYNC.multipliedBy(3))
+        .until(() -> op.source.listings() - listings <= 3);
     assertThat(op.metrics.registry().get("deco_operator_buildsecrets_change_detection_fallbacks")
         .tag("reason", "list_denied").counter().count()).isEqualTo(1.0);
+
+    // ...so a fixed IAM policy is picked up without a restart: back to listing, and an unchanged
+    // fleet costs no per-key read any more.
+    op.source.denyListing(false);
+    int before = op.source.listings();
+    await().atMost(RESYNC.multipliedBy(3)).until(() -> op.source.listings() > before);
+    await().atMost(RESYNC.multipliedBy(3)).until(() -> op.source.listings() > before + 1);
+    int reads = op.source.singleReads();
+    await().during(RESYNC.multipliedBy(2)).atMost(RESYNC.multipliedBy(3)).until(() -> op.source.singleReads() == reads);
+    ReliabilityRecord.passed("Change detection",
+        "ListSecrets denied by the IAM policy, then allowed while the operator runs",
+        "Per-key reads while denied, listing retried once per resync period; once allowed, back to one listing "
+            + "per resync with no per-key read, without a restart");
   }
 
   @Test

@@ -157,7 +157,7 @@ class CliCommandsE2EIT {
     assertThat(statusOf(gone).get("state").asText()).isEqualTo("upstream-missing");
     CliRun refused = cli("sync", sites.ns(gone));
     assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
-    assertThat(refused.out()).contains("never deletes");
+    assertThat(refused.out()).contains("the command line does not");
     assertThat(sites.secret(gone).getMetadata().getResourceVersion()).isEqualTo(rv);
 
     // The operator's last word on it was DeletionPaused: status says so.

@@ -20,6 +20,7 @@ public final class CountingSource implements BulkSource {
   private final AtomicInteger singleReads = new AtomicInteger();
   private volatile boolean denyListing;
   private final Map<String, AtomicInteger> reads = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> directReads = new ConcurrentHashMap<>();
   private volatile SourceException.Kind failure;
 
   public CountingSource(BulkSource delegate) {
@@ -29,6 +30,7 @@ public final class CountingSource implements BulkSource {
   @Override
   public Upstream read(String key) throws SourceException {
     reads.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
+    directReads.computeIfAbsent(key, k -> new AtomicInteger()).incrementAndGet();
     singleReads.incrementAndGet();
     failIfTold();
     return delegate.read(key);
@@ -80,6 +82,12 @@ public final class CountingSource implements BulkSource {
   /** Makes listing fail with access denied, as an IAM policy without ListSecrets would. */
   public void denyListing(boolean deny) {
     this.denyListing = deny;
+  }
+
+  /** GetSecretValue-style reads of one key, without the batch reads that also counted in {@link #reads}. */
+  public int directReads(String key) {
+    AtomicInteger n = directReads.get(key);
+    return n == null ? 0 : n.get();
   }
 
   public int reads(String key) {
