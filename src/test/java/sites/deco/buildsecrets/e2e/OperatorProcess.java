@@ -86,6 +86,10 @@ final class OperatorProcess implements AutoCloseable {
     command.addAll(List.of("--metrics-bind-address=127.0.0.1:" + metrics,
         "--health-probe-bind-address=127.0.0.1:" + health));
     command.addAll(List.of(flags));
+    // A lone upstream removal waits out this delay (60s in production); short, so suites stay quick.
+    if (List.of(flags).stream().noneMatch(f -> f.startsWith("--deletion-confirmation-delay"))) {
+      command.add("--deletion-confirmation-delay=2s");
+    }
     try {
       Path dir = TestBed.repoRoot().resolve("target/e2e-logs");
       Files.createDirectories(dir);
