@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -32,15 +31,7 @@ class DeletionGuardIT {
   }
 
   private List<String> fleet(Sites sites) {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < FLEET; i++) {
-      String site = Sites.fresh("g");
-      sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
-      sites.createNamespace(site, "enabled");
-      all.add(site);
-    }
-    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
-    return all;
+    return sites.syncedFleet(FLEET, "g", WITHIN);
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -36,15 +35,7 @@ class SafetyCoreIT {
   }
 
   private List<String> fleet(Sites sites) {
-    List<String> all = new ArrayList<>();
-    for (int i = 0; i < FLEET; i++) {
-      String site = Sites.fresh("s");
-      sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
-      sites.createNamespace(site, "enabled");
-      all.add(site);
-    }
-    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
-    return all;
+    return sites.syncedFleet(FLEET, "s", WITHIN);
   }
 
   private static void assertAllKeptFor(Sites sites, List<String> all, Duration quiet) {

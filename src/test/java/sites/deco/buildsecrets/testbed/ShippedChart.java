@@ -117,28 +117,7 @@ public final class ShippedChart {
 
   /** A kubeconfig for the test bed that authenticates with {@code cert} only. */
   public static Path kubeconfig(TestBed bed, ClientCerts.Cert cert) {
-    try {
-      Path file = Files.createTempFile("bso-kubeconfig", ".yaml");
-      file.toFile().deleteOnExit();
-      Files.writeString(file, """
-          apiVersion: v1
-          kind: Config
-          clusters:
-            - name: testbed
-              cluster: {server: "%s", certificate-authority: "%s"}
-          users:
-            - name: cert
-              user: {client-certificate: "%s", client-key: "%s"}
-          contexts:
-            - name: cert
-              context: {cluster: testbed, user: cert, namespace: default}
-          current-context: cert
-          """.formatted(bed.env().get("TESTBED_APISERVER_URL"), bed.env().get("TESTBED_CA_CERT"),
-          cert.certFile(), cert.keyFile()));
-      return file;
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return ClientCerts.kubeconfig(bed.env(), cert);
   }
 
   /** Output of a process (stdout and stderr), exit status and all. */

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -105,6 +106,22 @@ public final class Sites {
       s.getData().forEach((k, v) -> out.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
     }
     return out;
+  }
+
+  /**
+   * {@code size} opted-in sites whose upstream key holds {@code {"A": <site>}}; waits until the
+   * operator running against this naming has written each Secret.
+   */
+  public List<String> syncedFleet(int size, String hint, Duration within) {
+    List<String> all = new java.util.ArrayList<>();
+    for (int i = 0; i < size; i++) {
+      String site = fresh(hint);
+      putUpstream(site, "{\"A\":\"" + site + "\"}");
+      createNamespace(site, Naming.OPT_IN_VALUE);
+      all.add(site);
+    }
+    org.awaitility.Awaitility.await().atMost(within).until(() -> all.stream().allMatch(s -> secret(s) != null));
+    return all;
   }
 
   public List<Event> events(String site, String reason) {
