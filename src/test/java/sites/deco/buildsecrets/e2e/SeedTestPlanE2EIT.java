@@ -52,7 +52,9 @@ class SeedTestPlanE2EIT {
   /** Started, not waited for: a cold sync may be under way before readiness is polled. */
   static OperatorProcess startOperatorUnready(String... extraFlags) {
     // TRACE: the most any library may print; the payload loggers stay capped at INFO.
-    List<String> flags = new ArrayList<>(List.of("--log-level=trace", "--log-format=json"));
+    // The plan deletes several Secrets within minutes (opt-outs, upstream removals): a budget that
+    // lets it, since the plan is about the seed's rows; the guard has suites of its own.
+    List<String> flags = new ArrayList<>(List.of("--log-level=trace", "--log-format=json", "--deletion-budget-min=50"));
     flags.addAll(List.of(extraFlags));
     OperatorProcess p = OperatorProcess.start(bed, "seed-plan", Map.of(), flags.toArray(String[]::new));
     RUNS.add(p);

@@ -49,9 +49,17 @@ public final class OperatorUnderTest implements AutoCloseable {
     return new OperatorUnderTest(bed, bed.admin(), tweak.apply(defaults(naming)), prepare);
   }
 
-  /** Starts with default settings, acting as {@code client}'s identity (e.g. a minted ServiceAccount cert). */
+  /**
+   * Starts acting as {@code client}'s identity (e.g. a minted ServiceAccount cert), with a deletion
+   * budget large enough for a test plan's several deletions: the plan is about who may write.
+   */
   public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming) {
-    return new OperatorUnderTest(bed, client, defaults(naming), source -> {});
+    OperatorConfig d = defaults(naming);
+    OperatorConfig config = new OperatorConfig(d.naming(), d.backend(), d.resyncPeriod(),
+        new OperatorConfig.DeletionBudget(10, 50), d.deletionConfirmation(), d.awsCallTimeout(),
+        d.awsRequestsPerSecond(), d.changeDetection(), d.reconcileThreads(), d.metricsBindAddress(),
+        d.healthBindAddress(), d.leaderElection());
+    return new OperatorUnderTest(bed, client, config, source -> {});
   }
 
   private OperatorUnderTest(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, OperatorConfig config,
