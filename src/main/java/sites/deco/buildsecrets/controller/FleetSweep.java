@@ -33,7 +33,6 @@ import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.SiteState;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.LocalSecret;
-import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 /**
@@ -268,10 +267,10 @@ final class FleetSweep {
       String listed = versions.get(site.upstreamKey());
       switch (local) {
         case LocalSecret.Unowned u -> { } // never read: the reconcile reports NotOwned by itself
-        // Settled by the listing: same version, data as written. A paused deletion is re-read even
-        // so: its reconcile lifts the pause.
+        // Settled by the listing: same version, data as written, and nothing else pending (a site
+        // whose last outcome was an error or a paused deletion is read: its reconcile clears it).
         case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && m.digestCurrent()
-            && !paused(site.namespace()) -> {
+            && settled(site.namespace()) -> {
           store.noteUnchanged(site.namespace(), listed,
               BuildSecretsReconciler.fingerprintOf(site, secret, namespace), due, now);
           unchanged++;
@@ -432,8 +431,9 @@ final class FleetSweep {
     }
   }
 
-  private boolean paused(String namespace) {
-    return store.get(namespace).map(s -> s.outcome() == Outcome.DELETION_PAUSED).orElse(false);
+  /** Never reconciled since start-up (a warm restart), or last found in sync. */
+  private boolean settled(String namespace) {
+    return store.get(namespace).map(s -> s.outcome().state().equals("synced")).orElse(true);
   }
 
   private boolean knownMissing(String namespace) {

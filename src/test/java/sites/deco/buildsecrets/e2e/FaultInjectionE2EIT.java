@@ -43,7 +43,8 @@ class FaultInjectionE2EIT {
   /** For hangs only, so each read is cut sooner and the test stays short. */
   private static final Duration SHORT_CALL_TIMEOUT = Duration.ofSeconds(3);
   /** The longest backoff (the resync period, +10% jitter), plus a listing and a write. */
-  private static final Duration CONVERGE = RESYNC.plus(RESYNC.dividedBy(10)).plusSeconds(5);
+  /** One resync (+10% jitter), then the deleted key's confirmation delay (2s in e2e) and slack. */
+  private static final Duration CONVERGE = RESYNC.plus(RESYNC.dividedBy(10)).plusSeconds(2 + 5);
   private static final Duration WITHIN = Duration.ofSeconds(40);
   /** The operator's first retry is after 2 s (±10%): a recorded delay above 2 × 2 s × 0.9 means it doubled. */
   private static final double DOUBLED_BACKOFF_SECONDS = 3.6;
