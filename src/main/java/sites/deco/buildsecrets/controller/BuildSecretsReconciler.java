@@ -27,6 +27,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.config.GoDuration;
@@ -68,6 +70,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private static final Duration FIRST_RETRY = Duration.ofSeconds(2);
   /** A write failing this many times in a row is worth a Warning; fewer are transient. */
   static final int WRITE_FAILURES_BEFORE_WARNING = 3;
+  private static final Duration PAUSE_SUMMARY_DELAY = Duration.ofSeconds(5);
 
   private final OperatorConfig config;
   private final Naming naming;
@@ -77,7 +80,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private final Clock clock;
   private final String instance;
   private final OncePer releaseCheck = new OncePer(Duration.ofSeconds(1));
-  private final OncePer pauseSummaryInGetMode;
+  private final OncePer pauseSummaryEvery;
+  private final AtomicBoolean pauseSummaryPending = new AtomicBoolean();
 
   // Built in prepareEventSources, once the client and caches exist.
   private InformerEventSource<Secret, Namespace> secrets;
@@ -102,7 +106,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     this.metrics = metrics;
     this.clock = clock;
     this.instance = instance;
-    this.pauseSummaryInGetMode = new OncePer(config.retryCap());
+    this.pauseSummaryEvery = new OncePer(config.retryCap());
   }
 
   /** The Namespace filter, applied by {@link OperatorWiring} at registration. */
@@ -417,16 +421,29 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       metrics.retryScheduled(next);
     }
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
-    if (outcome == Outcome.DELETION_PAUSED && sweep == null && pauseSummaryInGetMode.tryAcquire(now)) {
-      String summary = guard.pauseSummary(); // in list mode the sweep logs it once per sweep
-      if (summary != null) {
-        LOG.error(summary);
-      }
+    if (outcome == Outcome.DELETION_PAUSED) {
+      schedulePauseSummary();
     }
     releasePausedDeletions(now);
     // In list mode the sweep is the resync; only backoff and confirmation need a per-namespace timer.
     boolean timer = next != null && (sweep == null || outcome == Outcome.SOURCE_ERROR || admitted.recheck() != null);
     return timer ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(next) : UpdateControl.noUpdate();
+  }
+
+  /**
+   * The fleet's pause, said once: a few seconds after a pause (so a burst of them is one line), at
+   * most once per resync period; the list-mode sweep also says it at the end of every sweep.
+   */
+  private void schedulePauseSummary() {
+    if (pauseSummaryPending.compareAndSet(false, true)) {
+      CompletableFuture.delayedExecutor(PAUSE_SUMMARY_DELAY.toMillis(), TimeUnit.MILLISECONDS).execute(() -> {
+        pauseSummaryPending.set(false);
+        String summary = guard.pauseSummary();
+        if (summary != null && pauseSummaryEvery.tryAcquire(clock.instant())) {
+          LOG.error(summary);
+        }
+      });
+    }
   }
 
   /** When to read again: backoff after errors, the jittered resync otherwise, never for opt-outs. */
