@@ -32,6 +32,7 @@ public final class OperatorUnderTest implements AutoCloseable {
         4,
         "0",
         "0",
+        null,
         null);
   }
 
