@@ -44,6 +44,18 @@ class ChangeEventsE2EIT {
     return w;
   }
 
+  /** A scope's fleet, its rule and queue, and the jar consuming them once every Secret exists. */
+  private record Bed(Sites sites, ChangeEventsWiring events, List<String> fleet, OperatorProcess op) {}
+
+  private Bed start(String scope, int fleetSize) {
+    Sites sites = new Sites(bed, Sites.isolated(scope + "-e2e"));
+    ChangeEventsWiring events = wiring(scope);
+    List<String> all = fleet(sites, fleetSize);
+    OperatorProcess op = operator(sites, scope, events);
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    return new Bed(sites, events, all, op);
+  }
+
   private OperatorProcess operator(Sites sites, String name, ChangeEventsWiring wiring) {
     OperatorProcess p = OperatorProcess.start(bed, name, Map.of(), "--log-format=console",
         "--build-secrets-resync-period=15m", "--deletion-confirmation-delay=2s",
@@ -52,6 +64,12 @@ class ChangeEventsE2EIT {
         .awaitReady();
     open.add(p);
     return p;
+  }
+
+  /** {@code doctor} with the queue, as the operator's identity would run it (no admission policies here). */
+  private CliRun doctor(ChangeEventsWiring events) {
+    return CliRun.of(bed.env(), new ArrayList<>(), 120, "doctor", "--admission-policies=none",
+        "--change-events-queue-url=" + events.queueUrl());
   }
 
   private static List<String> fleet(Sites sites, int n) {
@@ -89,13 +107,12 @@ class ChangeEventsE2EIT {
 
   @Test
   void everyKindOfUpstreamWriteReachesTheSecretWithinFiveSecondsWithoutAForceSync() {
-    Sites sites = new Sites(bed, Sites.isolated("chev-e2e"));
-    ChangeEventsWiring events = wiring("chev");
-    List<String> all = fleet(sites, 6);
-    String site = all.get(0);
+    Bed b = start("chev", 6);
+    Sites sites = b.sites();
+    ChangeEventsWiring events = b.events();
+    OperatorProcess op = b.op();
+    String site = b.fleet().get(0);
     String key = sites.key(site);
-    OperatorProcess op = operator(sites, "chev-writes", events);
-    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
     var sm = bed.secretsManager();
     Map<String, Long> took = new HashMap<>();
 
@@ -136,11 +153,11 @@ class ChangeEventsE2EIT {
 
   @Test
   void aStormOfDeleteEventsCannotPassTheDeletionBudget() {
-    Sites sites = new Sites(bed, Sites.isolated("chstorm-e2e"));
-    ChangeEventsWiring events = wiring("chstorm");
-    List<String> all = fleet(sites, 12); // budget: max(5, 10% of 12) = 5
-    OperatorProcess op = operator(sites, "chev-storm", events);
-    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    Bed b = start("chstorm", 12); // budget: max(5, 10% of 12) = 5
+    Sites sites = b.sites();
+    ChangeEventsWiring events = b.events();
+    OperatorProcess op = b.op();
+    List<String> all = b.fleet();
     SecretEvents secrets = new SecretEvents(bed.admin(), sites.naming.namespacePrefix(), sites.naming.secretName());
     open.add(secrets::close);
 
@@ -162,15 +179,17 @@ class ChangeEventsE2EIT {
 
   @Test
   void duplicatesOptedOutSitesMalformedMessagesAndALostQueueAreHarmless() {
-    Sites sites = new Sites(bed, Sites.isolated("chfail-e2e"));
-    ChangeEventsWiring events = wiring("chfail");
-    List<String> all = fleet(sites, 3);
-    String site = all.get(0);
+    Bed b = start("chfail", 3);
+    Sites sites = b.sites();
+    ChangeEventsWiring events = b.events();
+    OperatorProcess op = b.op();
+    String site = b.fleet().get(0);
     String off = Sites.fresh("off");
     sites.putUpstream(off, "{\"A\":\"off\"}");
     sites.createNamespace(off, null);
-    OperatorProcess op = operator(sites, "chev-fail", events);
-    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    CliRun healthy = doctor(events);
+    assertThat(healthy.exit()).as(healthy.toString()).isZero();
+    assertThat(healthy.out()).contains("OK    change events queue: arn:aws:sqs:");
 
     // A duplicate: the second copy reads the same version and writes nothing.
     sites.putUpstream(site, "{\"A\":\"dup\"}");
@@ -199,6 +218,10 @@ class ChangeEventsE2EIT {
     await().atMost(WITHIN).until(() -> metric(op, "deco_operator_buildsecrets_change_event_queue_errors_total") >= 2);
     HttpResponse<String> ready = op.get(op.healthPort(), "/readyz");
     assertThat(ready.statusCode()).isEqualTo(200);
+    CliRun missing = doctor(events);
+    assertThat(missing.exit()).isEqualTo(1);
+    assertThat(missing.out()).contains("change events queue " + events.queueUrl(), "NonExistentQueue",
+        "sqs:ReceiveMessage");
     events.createQueue();
     sites.putUpstream(site, "{\"A\":\"after\"}");
     events.publish("PutSecretValue", sites.key(site), false);
@@ -215,7 +238,7 @@ class ChangeEventsE2EIT {
     ReliabilityRecord.passed("Change events", "Malformed messages (not JSON, wrong shape) with a canary",
         "Counted as malformed and deleted; the canary appears in no log line");
     ReliabilityRecord.passed("Change events", "Queue deleted while the operator runs, then recreated",
-        "One WARN line, queue errors counted, /readyz stays 200; after recreation the next event reached the "
-            + "Secret");
+        "One WARN line, queue errors counted, /readyz stays 200, doctor FAILs naming the queue and the IAM "
+            + "actions; after recreation the next event reached the Secret");
   }
 }
