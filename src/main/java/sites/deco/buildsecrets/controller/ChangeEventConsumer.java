@@ -65,7 +65,12 @@ final class ChangeEventConsumer {
   static final Duration HAND_OFF_WAIT = Duration.ofSeconds(30);
   static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-  private static final Duration STOP_WAIT = Duration.ofSeconds(25);
+  /**
+   * How long stop() waits for the thread. A long poll in flight is not interruptible and holds no
+   * work: it is left to end on its own (or when the queue client is closed), and what it brings back
+   * is not handled, so those messages come back after their visibility timeout.
+   */
+  private static final Duration STOP_WAIT = Duration.ofSeconds(2);
 
   private final ChangeFeed feed;
   private final Source source;
@@ -80,7 +85,8 @@ final class ChangeEventConsumer {
   private final int waitSeconds;
 
   private Thread thread;
-  private volatile boolean running;
+  /** False once stopped; true before start, so a round can be driven directly (tests). */
+  private volatile boolean running = true;
   /** Failed queue calls in a row; the first of an outage is logged at WARN, the recovery at INFO. */
   private int failures;
 
@@ -110,7 +116,10 @@ final class ChangeEventConsumer {
     thread.start();
   }
 
-  /** Stops consuming; a round in progress ends at its next step, its messages undeleted are redelivered. */
+  /**
+   * Stops consuming without waiting for a long poll in flight: a round in progress ends at its next
+   * step, and its messages not yet deleted are redelivered.
+   */
   void stop() {
     Thread t;
     synchronized (this) {
@@ -125,7 +134,7 @@ final class ChangeEventConsumer {
     try {
       t.join(STOP_WAIT.toMillis());
       if (t.isAlive()) {
-        LOG.warn("the change-event consumer did not stop within {}", GoDuration.format(STOP_WAIT));
+        LOG.debug("a change-event long poll is still in flight; its messages are redelivered");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -147,6 +156,9 @@ final class ChangeEventConsumer {
       } catch (InterruptedException e) {
         return;
       } catch (RuntimeException e) {
+        if (!running) {
+          return; // the queue client was closed under a long poll at shutdown
+        }
         LOG.error("change-event round failed: {}", e.getClass().getSimpleName());
         if (!sleep(FIRST_BACKOFF)) {
           return;
@@ -167,7 +179,7 @@ final class ChangeEventConsumer {
         break; // drained: a short poll found nothing more
       }
     }
-    if (!received.isEmpty()) {
+    if (!received.isEmpty() && running) {
       handle(received);
     }
   }
@@ -195,6 +207,9 @@ final class ChangeEventConsumer {
         outcomes.computeIfAbsent(outcome, o -> new Counted()).n++;
         done.add(m);
       }
+    }
+    if (!running) {
+      return; // stopping: nothing deleted, everything comes back to the next leader
     }
     Map<String, Upstream> answers = read(byKey.keySet());
     Instant now = clock.instant();
