@@ -167,17 +167,23 @@ final class ChangeEventConsumer {
     }
   }
 
-  /** One long poll, the messages that follow at once, their reads, hand-offs and deletions. */
+  /** One long poll, the messages that follow it, their reads, hand-offs and deletions. */
   void round() throws InterruptedException {
     List<ChangeFeed.Message> received = new ArrayList<>();
     if (!receive(received, waitSeconds)) {
       return;
     }
-    while (!received.isEmpty() && received.size() < MAX_ROUND && running) {
+    int last = received.size();
+    while (last > 0 && received.size() < MAX_ROUND && running) {
+      // A full receive means more are likely waiting: wait up to 1 s, which returns at once when
+      // they are there (a short poll samples only some SQS servers and may come back empty).
+      // Anything less, and the queue is probably drained: one short poll confirms it, so a single
+      // event is not held up.
       int before = received.size();
-      if (!receive(received, 0) || received.size() == before) {
-        break; // drained: a short poll found nothing more
+      if (!receive(received, last == MAX_MESSAGES ? 1 : 0)) {
+        break;
       }
+      last = received.size() - before;
     }
     if (!received.isEmpty() && running) {
       handle(received);

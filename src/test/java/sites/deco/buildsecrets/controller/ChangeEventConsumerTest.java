@@ -174,6 +174,23 @@ class ChangeEventConsumerTest {
   }
 
   @Test
+  void aRoundKeepsReceivingWhileReceivesComeBackFullAndEndsOnAShortPoll() throws Exception {
+    for (int i = 0; i < 25; i++) {
+      site("r" + i, "enabled", null);
+      source.put("sites/r" + i + "/build", "v1");
+      feed.queued.add(message(put("sites/r" + i + "/build")));
+    }
+
+    consumer().round();
+
+    // Full receives are followed by a 1 s wait (SQS's short polls may miss messages); a partial one
+    // by a short poll that confirms the queue is drained.
+    assertThat(feed.waits).containsExactly(0, 1, 1, 0);
+    assertThat(feed.deleted).hasSize(25);
+    assertThat(source.batchCalls.get()).isEqualTo(2);
+  }
+
+  @Test
   void aFailedReadLeavesTheMessageForRedelivery() throws Exception {
     site("acme", "enabled", null);
     source.failing = true;
@@ -220,11 +237,13 @@ class ChangeEventConsumerTest {
     final java.util.Deque<Message> queued = new java.util.ArrayDeque<>();
     final List<Message> deleted = new ArrayList<>();
     final AtomicInteger receives = new AtomicInteger();
+    final List<Integer> waits = new ArrayList<>();
     volatile int failReceives;
 
     @Override
     public synchronized List<Message> receive(int max, int waitSeconds) throws SourceException {
       receives.incrementAndGet();
+      waits.add(waitSeconds);
       if (failReceives > 0) {
         failReceives--;
         throw new SourceException(SourceException.Kind.REJECTED, "QueueDoesNotExist (HTTP 400)");
