@@ -245,4 +245,35 @@ class ChangeEventsE2EIT {
         "One WARN line, queue errors counted, /readyz stays 200, doctor FAILs naming the queue and the IAM "
             + "actions; after recreation the next event reached the Secret");
   }
+
+  @Test
+  void onlyTheLeaderConsumes() {
+    Sites sites = new Sites(bed, Sites.isolated("chlead-e2e"));
+    ChangeEventsWiring events = wiring("chlead");
+    String site = fleet(sites, 1).get(0);
+    String lease = Sites.fresh("chlead-lease");
+    List<OperatorProcess> replicas = new ArrayList<>();
+    for (String name : List.of("replica-a", "replica-b")) {
+      OperatorProcess p = OperatorProcess.start(bed, "chlead-" + name, Map.of("POD_NAME", name), "--log-format=console",
+          "--leader-elect", "--leader-election-id=" + lease, "--leader-election-namespace=default",
+          "--build-secrets-resync-period=15m", "--change-events-queue-url=" + events.queueUrl(),
+          "--namespace-prefix=" + sites.naming.namespacePrefix(), "--key-template=" + sites.naming.keyTemplate());
+      open.add(p);
+      replicas.add(p.awaitReady());
+    }
+    String receives = "deco_operator_buildsecrets_change_event_queue_requests_total{operation=\"receive\"";
+    await().atMost(WITHIN).until(() -> replicas.stream().anyMatch(p -> metric(p, receives) > 0));
+    OperatorProcess leader = replicas.stream().filter(p -> metric(p, receives) > 0).findFirst().orElseThrow();
+    OperatorProcess standby = replicas.get(0) == leader ? replicas.get(1) : replicas.get(0);
+    await().atMost(WITHIN).until(() -> sites.secret(site) != null);
+
+    sites.putUpstream(site, "{\"A\":\"led\"}");
+    reaches(() -> events.publish("PutSecretValue", sites.key(site), false), () -> "led".equals(value(sites, site)));
+    assertThat(metric(leader, "deco_operator_buildsecrets_leader ")).isEqualTo(1);
+    assertThat(metric(standby, "deco_operator_buildsecrets_leader ")).isZero();
+    assertThat(metric(standby, receives)).as("the standby never polls the queue").isZero();
+    assertThat(events(standby, "applied")).isZero();
+    ReliabilityRecord.passed("Change events", "Two replicas with leader election reading one queue",
+        "Only the leader polls the queue and applies the event; the standby sends no SQS request");
+  }
 }
