@@ -359,6 +359,21 @@ def apiserver_requests(kube):
     return out
 
 
+# The EventBridge rule of docs/operations.md ("Change events") and what CloudTrail records for a
+# Secrets Manager call, in the fields the operator reads (source, detail-type, detail.eventSource,
+# detail.eventName, detail.requestParameters.secretId, detail.responseElements.name).
+EVENT_PATTERN = {"source": ["aws.secretsmanager"], "detail-type": ["AWS API Call via CloudTrail"],
+                 "detail": {"eventSource": ["secretsmanager.amazonaws.com"],
+                            "eventName": ["CreateSecret", "PutSecretValue", "UpdateSecret", "UpdateSecretVersionStage",
+                                          "RotateSecret", "CancelRotateSecret", "DeleteSecret", "RestoreSecret"]}}
+
+
+def cloudtrail_entry(operation, key):
+    return {"Source": "aws.secretsmanager", "DetailType": "AWS API Call via CloudTrail",
+            "Detail": json.dumps({"eventSource": "secretsmanager.amazonaws.com", "eventName": operation,
+                                  "requestParameters": {"secretId": key}, "responseElements": {"name": key}})}
+
+
 def payload(site, tag="v0"):
     return {"TENANT_TOKEN": f"tok-{site}-{tag}", "API_URL": f"https://{site}.example", "MODE": tag}
 
@@ -462,6 +477,11 @@ class Operator:
                 return (time.monotonic() - self.started) * 1000
             time.sleep(0.02)
         raise RuntimeError("operator not ready")
+
+    def metric(self, prefix):
+        """The sum of every sample whose line starts with prefix."""
+        _, body = self.http(self.metrics_port, "/metrics")
+        return sum(float(l.rsplit(" ", 1)[1]) for l in (body or "").splitlines() if l.startswith(prefix))
 
     def heap_used_mb(self):
         _, body = self.http(self.metrics_port, "/metrics")
@@ -708,6 +728,79 @@ def main():
         op.stop()
         op = None
 
+        # 10b. Change events (issue 13): an SQS queue filled by an EventBridge rule, wired as
+        # docs/operations.md does, on the test bed's moto. SQS goes to moto directly (the proxy counts
+        # Secrets Manager only); resync 15m, so only the events explain a change within seconds.
+        region = os.environ["AWS_REGION"]
+        sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=region)
+        eventbridge = boto3.client("events", endpoint_url=moto_url, region_name=region)
+        qname = f"bench-change-events-{uuid.uuid4().hex[:8]}"
+        qurl = sqs.create_queue(QueueName=qname)["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        eventbridge.put_rule(Name=qname, EventPattern=json.dumps(EVENT_PATTERN))
+        eventbridge.put_targets(Rule=qname, Targets=[{"Id": "build-secrets-operator", "Arn": qarn}])
+        op = Operator(jvm_cmd, a.jar, a.log_dir, dict(env, AWS_ENDPOINT_URL_SQS=moto_url),
+                      ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"], proxy, "bench-events")
+        op.wait_ready()
+        op.wait_sweep(0)
+        time.sleep(3)
+        # One key changed at a time: from the upstream write to the Secret's watch event.
+        latencies = []
+        for s in bench_sites[:samples]:
+            want = payload(s, "event")
+            sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(want))
+            t0 = time.monotonic()
+            eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", f"sites/{s}/build")])
+            seen = watch.wait(lambda d, ns=f"sites-{s}", w=want: d.get(ns) == w, 30, f"event for {s}",
+                              op.check_alive, [f"sites-{s}"])
+            latencies.append((seen - t0) * 1000)
+        res["upstream_change_to_secret_ms_p50"] = round(pct(latencies, 50), 1)
+        res["upstream_change_to_secret_ms_p99"] = round(pct(latencies, 99), 1)
+        log(f"change events, one key at a time ({samples}): p50 {res['upstream_change_to_secret_ms_p50']} ms, "
+            f"p99 {res['upstream_change_to_secret_ms_p99']} ms")
+        # A burst: one event for each of the N keys, all waiting in the queue when the leader starts
+        # (so they arrive faster than it drains them, as 1,000 events within a second would; PutEvents
+        # on moto is far slower than that, so publishing live would measure a trickle). The keys are
+        # unchanged, so the start-up listing reads nothing: every read counted is the events'.
+        op.stop()
+        op = None
+        keys = [f"sites/{s}/build" for s in bench_sites]
+        t0 = time.monotonic()
+        parallel(lambda i: eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", k) for k in keys[i:i + 10]]),
+                 range(0, len(keys), 10), 8)
+        log(f"change events, burst: {n} events queued in {time.monotonic() - t0:.1f}s")
+        proxy.reset()
+        op = Operator(jvm_cmd, a.jar, a.log_dir, dict(env, AWS_ENDPOINT_URL_SQS=moto_url),
+                      ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"], proxy,
+                      "bench-events-burst")
+        op.wait_ready()
+        applied = 'deco_operator_buildsecrets_change_events_total{outcome="applied"'
+        deadline = time.monotonic() + 600
+        t0 = time.monotonic()
+        while op.metric(applied) < n:
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {op.metric(applied)} of {n} events applied in 600 s")
+            time.sleep(0.1)
+        burst_s = time.monotonic() - t0
+        time.sleep(2)
+        by_op["event_burst"] = proxy.snapshot()
+        res["sm_requests_event_burst"] = sum(v for k, v in by_op["event_burst"].items() if k != "ListSecrets")
+        res["event_burst_seconds"] = round(burst_s, 2)
+        log(f"change events, burst of {n} queued events: applied in {burst_s:.2f}s, requests {by_op['event_burst']} "
+            f"(ListSecrets is the start-up listing)")
+        # Idle: long polling only.
+        receives = 'deco_operator_buildsecrets_change_event_queue_requests_total{operation="receive"'
+        r0 = op.metric(receives)
+        time.sleep(60)
+        res["sqs_requests_idle_per_minute"] = int(op.metric(receives) - r0)
+        log(f"change events, idle: {res['sqs_requests_idle_per_minute']} SQS receives in 60 s")
+        op.stop()
+        op = None
+        eventbridge.remove_targets(Rule=qname, Ids=["build-secrets-operator"])
+        eventbridge.delete_rule(Name=qname)
+        sqs.delete_queue(QueueUrl=qurl)
+
         # 11. Leader failover: two replicas with leader election; the leader is stopped (SIGTERM
         # hands the Lease over at once) and the standby takes over with warm caches. Counted from
         # the stop to 3 s after the new leader's first sweep line.
@@ -773,7 +866,9 @@ def main():
              "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
              "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
              "rss_mb", "heap_used_mb", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
-             "force_sync_ms_p99", "new_optin_during_resync_ms", "startup_to_ready_ms"]
+             "force_sync_ms_p99", "new_optin_during_resync_ms", "startup_to_ready_ms",
+             "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99", "sm_requests_event_burst",
+             "sqs_requests_idle_per_minute"]
     out = {k: res.get(k) for k in order}
     out.update({k: v for k, v in res.items() if k not in out})
     out["requests_by_phase"] = by_op

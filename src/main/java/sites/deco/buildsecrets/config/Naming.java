@@ -91,6 +91,22 @@ public record Naming(
     return keyTemplate.replace(SITE_PLACEHOLDER, site);
   }
 
+  /**
+   * The site whose upstream key this is, or empty when the key does not fit the key template (the
+   * inverse of {@link #upstreamKey}; a change event names a key, the operator needs its namespace).
+   */
+  public Optional<String> siteOfKey(String key) {
+    int at = keyTemplate.indexOf(SITE_PLACEHOLDER);
+    String before = keyTemplate.substring(0, at);
+    String after = keyTemplate.substring(at + SITE_PLACEHOLDER.length());
+    if (key == null || key.length() <= before.length() + after.length()
+        || !key.startsWith(before) || !key.endsWith(after)) {
+      return Optional.empty();
+    }
+    String site = key.substring(before.length(), key.length() - after.length());
+    return upstreamKey(site).equals(key) ? Optional.of(site) : Optional.empty();
+  }
+
   /** The fixed part of every upstream key, before the site: a name-prefix filter for listings. */
   public String upstreamKeyPrefix() {
     return keyTemplate.substring(0, keyTemplate.indexOf(SITE_PLACEHOLDER));

@@ -17,6 +17,7 @@ import java.time.Duration;
  * @param metricsBindAddress host:port for /metrics, or "0" to disable
  * @param healthBindAddress host:port for /healthz and /readyz, or "0" to disable
  * @param leaderElection null when leader election is off
+ * @param changeEventsQueueUrl the SQS queue of upstream change events; null when off (issue 13)
  */
 public record OperatorConfig(
     Naming naming,
@@ -30,7 +31,8 @@ public record OperatorConfig(
     int reconcileThreads,
     String metricsBindAddress,
     String healthBindAddress,
-    LeaderElection leaderElection) {
+    LeaderElection leaderElection,
+    String changeEventsQueueUrl) {
 
   /** Upstream backends; adding one is a new {@code Source} file plus a constant here. */
   public enum Backend {
@@ -83,17 +85,27 @@ public record OperatorConfig(
 
   public OperatorConfig withResyncPeriod(Duration period) {
     return new OperatorConfig(naming, backend, period, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
+  }
+
+  public OperatorConfig withDeletionBudget(DeletionBudget budget) {
+    return new OperatorConfig(naming, backend, resyncPeriod, budget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
   }
 
   public OperatorConfig withChangeDetection(ChangeDetection mode) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection);
+        mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
   }
 
   public OperatorConfig withLeaderElection(LeaderElection election) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEventsQueueUrl);
+  }
+
+  public OperatorConfig withChangeEventsQueueUrl(String url) {
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, url);
   }
 
   /** Case-insensitive choice among an enum's constants; the error lists the supported values. */

@@ -36,6 +36,8 @@ import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.BulkSource;
+import sites.deco.buildsecrets.source.ChangeFeed;
+import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
@@ -94,11 +96,26 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private volatile FleetSweep sweep;
   /** The list-mode sweep, kept while fallen back to per-key reads so it can take over again. */
   private FleetSweep listSweep;
+  /** Upstream change events (issue 13); null when no queue is configured. */
+  private final ChangeFeed changeFeed;
+  private final ChangeEventMetrics changeEventMetrics;
+  private ChangeEventConsumer changeEvents;
   /** Completed once the operator has started, i.e. its informers' caches are synced. */
   private final CompletableFuture<Void> cachesSynced = new CompletableFuture<>();
 
   public BuildSecretsReconciler(
       OperatorConfig config, Source source, SiteStore store, SyncMetrics metrics, Clock clock, String instance) {
+    this(config, source, store, metrics, clock, instance, null, null);
+  }
+
+  /**
+   * @param changeFeed upstream change events the leader consumes beside the sweep; null for none
+   * @param changeEventMetrics its meters; null exactly when {@code changeFeed} is
+   */
+  public BuildSecretsReconciler(OperatorConfig config, Source source, SiteStore store, SyncMetrics metrics,
+      Clock clock, String instance, ChangeFeed changeFeed, ChangeEventMetrics changeEventMetrics) {
+    this.changeFeed = changeFeed;
+    this.changeEventMetrics = changeEventMetrics;
     this.config = config;
     this.naming = config.naming();
     this.source = source;
@@ -140,6 +157,13 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
           FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
       sweep = listSweep;
     }
+    if (changeFeed != null) {
+      changeEvents = new ChangeEventConsumer(changeFeed, source, naming, store, changeEventMetrics, clock,
+          ns -> namespaces.get(new ResourceID(ns)),
+          ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
+          ns -> fleetTriggers.propagateEvent(new ResourceID(ns)), cachesSynced,
+          ChangeEventConsumer.LONG_POLL_SECONDS);
+    }
     return List.of(secrets, fleetTriggers);
   }
 
@@ -156,10 +180,16 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     if (listSweep != null) {
       listSweep.start(config.resyncPeriod());
     }
+    if (changeEvents != null) {
+      changeEvents.start(); // waits for the caches before it classifies anything
+    }
   }
 
   /** Stops the sweep and waits for its thread, so nothing uses the source or the client after this. */
   public void stopSweeping() {
+    if (changeEvents != null) {
+      changeEvents.stop();
+    }
     if (listSweep != null) {
       listSweep.stop();
     }

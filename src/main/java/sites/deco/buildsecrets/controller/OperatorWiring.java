@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
+import sites.deco.buildsecrets.source.ChangeFeed;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.Outcome;
@@ -62,9 +64,28 @@ public final class OperatorWiring {
       SyncMetrics metrics,
       String identity,
       LeaderLease lease) {
+    return build(config, client, source, store, metrics, identity, lease, null, null);
+  }
+
+  /**
+   * As above, with upstream change events consumed by the leader beside the sweep.
+   *
+   * @param changeFeed null for none
+   * @param changeEventMetrics its meters; null exactly when {@code changeFeed} is
+   */
+  public static Wired build(
+      OperatorConfig config,
+      KubernetesClient client,
+      Source source,
+      SiteStore store,
+      SyncMetrics metrics,
+      String identity,
+      LeaderLease lease,
+      ChangeFeed changeFeed,
+      ChangeEventMetrics changeEventMetrics) {
     MeterRegistry registry = metrics.registry();
-    BuildSecretsReconciler reconciler =
-        new BuildSecretsReconciler(config, source, store, metrics, Clock.systemUTC(), identity);
+    BuildSecretsReconciler reconciler = new BuildSecretsReconciler(config, source, store, metrics, Clock.systemUTC(),
+        identity, changeFeed, changeEventMetrics);
     if (lease != null) {
       lease.whileLeading(() -> {
         metrics.leading(true);

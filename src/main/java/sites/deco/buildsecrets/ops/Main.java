@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.ops;
 
+import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -30,6 +31,7 @@ import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.ops.cli.AdoptCommand;
 import sites.deco.buildsecrets.ops.cli.ApproveDeletionsCommand;
+import sites.deco.buildsecrets.ops.cli.ChangeEventsOptions;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
 import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
@@ -37,6 +39,7 @@ import sites.deco.buildsecrets.ops.cli.ReleaseCommand;
 import sites.deco.buildsecrets.ops.cli.SourceOptions;
 import sites.deco.buildsecrets.ops.cli.StatusCommand;
 import sites.deco.buildsecrets.ops.cli.SyncCommand;
+import sites.deco.buildsecrets.source.ChangeFeed;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.SiteStore;
@@ -65,6 +68,8 @@ public final class Main implements Callable<Integer> {
   @Mixin NamingOptions naming;
 
   @Mixin SourceOptions upstream;
+
+  @Mixin ChangeEventsOptions changeEvents;
 
   @Option(names = "--deletion-budget-percent", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_PERCENT:-10}",
       description = "Deletions of managed Secrets (opt-out, upstream missing; not a namespace's own deletion) pause "
@@ -152,7 +157,7 @@ public final class Main implements Callable<Integer> {
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
         parseDuration("--deletion-confirmation-delay", deletionConfirmationDelay),
         upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
-        reconcileThreads, metricsBindAddress, healthBindAddress, election);
+        reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEvents.queueUrl());
   }
 
   private static Duration parseDuration(String flag, String value) {
@@ -203,9 +208,17 @@ public final class Main implements Callable<Integer> {
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the
     // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
     LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);
+    // Change events (issue 13): opened only with a queue URL and an enabled backend.
+    ChangeEventMetrics eventMetrics = source == null || config.changeEventsQueueUrl() == null
+        ? null : new ChangeEventMetrics(registry);
+    ChangeFeed feed = eventMetrics == null ? null : changeEvents.open(config.awsCallTimeout(), eventMetrics::request);
     OperatorWiring.Wired operator = source == null
         ? null
-        : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease);
+        : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease, feed, eventMetrics);
+    if (feed != null) {
+      log.info("change events: the leader reads the queue {} (long polling); the sweep stays the safety net",
+          config.changeEventsQueueUrl());
+    }
 
     OpsServer metricsServer = OpsServer.start("metrics", config.metricsBindAddress());
     if (metricsServer != null) {
@@ -236,6 +249,7 @@ public final class Main implements Callable<Integer> {
       if (metricsServer != null) metricsServer.close();
       if (healthServer != null) healthServer.close();
       if (source != null) source.close();
+      if (feed != null) feed.close();
       client.close();
       log.info("stopped cleanly");
       stopped.countDown();

@@ -156,4 +156,17 @@ class NamingTest {
         N.namespacePrefix(), template, N.secretName(), N.managedAnnotation(), N.syncAnnotation(),
         N.versionAnnotation(), N.managedByLabel(), N.featureLabel());
   }
+
+  @Test
+  void aKeyMapsBackToItsSiteOnlyWhenItFitsTheTemplate() {
+    Naming n = Naming.DEFAULTS;
+    assertThat(n.siteOfKey("sites/acme/build")).contains("acme");
+    assertThat(n.siteOfKey("sites/acme/build-AbCdEf")).isEmpty();
+    assertThat(n.siteOfKey("sites//build")).isEmpty();
+    assertThat(n.siteOfKey("other/acme/build")).isEmpty();
+    assertThat(n.siteOfKey("sites/build")).isEmpty();
+    Naming suffixOnly = new Naming("sites-", "{site}-build", n.secretName(), n.managedAnnotation(),
+        n.syncAnnotation(), n.versionAnnotation(), n.managedByLabel(), n.featureLabel());
+    assertThat(suffixOnly.siteOfKey("acme-build")).contains("acme");
+  }
 }

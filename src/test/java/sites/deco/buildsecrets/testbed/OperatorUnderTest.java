@@ -32,6 +32,7 @@ public final class OperatorUnderTest implements AutoCloseable {
         4,
         "0",
         "0",
+        null,
         null);
   }
 
@@ -54,11 +55,7 @@ public final class OperatorUnderTest implements AutoCloseable {
    * budget large enough for a test plan's several deletions: the plan is about who may write.
    */
   public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming) {
-    OperatorConfig d = defaults(naming);
-    OperatorConfig config = new OperatorConfig(d.naming(), d.backend(), d.resyncPeriod(),
-        new OperatorConfig.DeletionBudget(10, 50), d.deletionConfirmation(), d.awsCallTimeout(),
-        d.awsRequestsPerSecond(), d.changeDetection(), d.reconcileThreads(), d.metricsBindAddress(),
-        d.healthBindAddress(), d.leaderElection());
+    OperatorConfig config = defaults(naming).withDeletionBudget(new OperatorConfig.DeletionBudget(10, 50));
     return new OperatorUnderTest(bed, client, config, source -> {});
   }
 

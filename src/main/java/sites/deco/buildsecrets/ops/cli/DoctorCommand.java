@@ -29,7 +29,7 @@ import sites.deco.buildsecrets.source.Upstream;
     description = {
         "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
             + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS "
-            + "credentials and region, and with --site one site's upstream key (version and key names only), and "
+            + "credentials and region, the change-events queue when one is configured (GetQueueAttributes), and with --site one site's upstream key (version and key names only), and "
             + "whether this identity could adopt that site (informational: the operator's own identity must not be able to).",
         "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
 public final class DoctorCommand implements Callable<Integer> {
@@ -61,6 +61,8 @@ public final class DoctorCommand implements Callable<Integer> {
   @Mixin LeaseOptions leaseOptions;
 
   @Mixin AdmissionPolicyChecks admissionPolicies;
+
+  @Mixin ChangeEventsOptions changeEvents;
 
   /** Every permission the operator uses, matching the Helm chart's ClusterRole and leader-election Role. */
   static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace) {
@@ -123,6 +125,11 @@ public final class DoctorCommand implements Callable<Integer> {
         }
         checks.add(upstreamKey(naming.upstreamKey(site), answer));
       }
+    }
+    if (changeEvents.queueUrl() != null) {
+      checks.add(environment.stream().allMatch(EnvironmentCheck::ok)
+          ? changeEvents.check(sourceOptions.callTimeout())
+          : DoctorCheck.fail("change events queue: not checked", "fix the AWS checks above, then run doctor again"));
     }
     out.print(DoctorCheck.render(checks));
     if (site != null) {
