@@ -327,8 +327,8 @@ class AdoptE2EIT {
     String site = fresh("equal");
     namespace(ns(site), true);
     Map<String, String> values = Map.of("TOKEN", CANARY, "REGION", "eu");
+    handMade(ns(site), values); // before the key exists: the operator beside never creates its own
     String version = put(key(site), "{\"REGION\":\"eu\",\"TOKEN\":\"" + CANARY + "\"}");
-    handMade(ns(site), values);
 
     CliRun r = cli("adopt", ns(site));
     assertThat(r.exit()).as(r.toString()).isZero();
@@ -351,8 +351,8 @@ class AdoptE2EIT {
     Map<String, String> versions = new TreeMap<>();
     for (String site : List.of(a, b)) {
       namespace(ns(site), true);
+      Secret mine = handMade(ns(site), local); // before the key exists, as above
       put(key(site), upstreamJson);
-      Secret mine = handMade(ns(site), local);
       CliRun refused = cli("adopt", ns(site));
       assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
       assertThat(refused.out()).contains("refused: upstream " + key(site) + " differs from the Secret: keys only "
@@ -395,9 +395,11 @@ class AdoptE2EIT {
   @Test
   void aKeyScheduledForDeletionIsRefused() throws Exception {
     String site = fresh("scheduled");
-    namespace(ns(site), true);
     put(key(site), "{\"TOKEN\":\"" + CANARY + "\"}");
     bed.sm.deleteSecret(r -> r.secretId(key(site)).recoveryWindowInDays(7L));
+    // Opted in only once the key is scheduled: the operator beside must never find it present and
+    // create its own Secret before the tenant's hand-made one.
+    namespace(ns(site), true);
     Secret mine = handMade(ns(site), Map.of("TOKEN", CANARY));
     for (String prefer : List.of("--prefer=local", "--prefer=upstream")) {
       CliRun r = cli("adopt", ns(site), prefer);
