@@ -72,6 +72,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private final OperatorConfig config;
   private final Naming naming;
   private final Source source;
+  private final DirectReads directReads;
   private final SiteStore store;
   private final SyncMetrics metrics;
   private final Clock clock;
@@ -98,6 +99,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     this.config = config;
     this.naming = config.naming();
     this.source = source;
+    this.directReads = new DirectReads(source, DirectReads.WINDOW, clock);
     this.store = store;
     this.metrics = metrics;
     this.clock = clock;
@@ -261,9 +263,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
+  /** A direct read, coalesced with the ones other reconciles ask for at the same moment. */
   private Upstream read(SiteRef site) {
     try {
-      return source.read(site.upstreamKey());
+      return directReads.read(site.upstreamKey());
     } catch (SourceException e) {
       return new Upstream.Unreachable(e.kind(), e.detail());
     }

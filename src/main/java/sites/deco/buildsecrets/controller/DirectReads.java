@@ -1,0 +1,138 @@
+package sites.deco.buildsecrets.controller;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sites.deco.buildsecrets.source.BulkSource;
+import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.SourceException;
+import sites.deco.buildsecrets.source.Upstream;
+
+/**
+ * The reconcilers' direct reads (force-syncs, fresh opt-ins, rechecks), coalesced: reads asked for
+ * within a few milliseconds of each other go out together as one batch read of at most
+ * {@link BulkSource#batchSize()} keys. The first reader of a batch waits the window (or until the
+ * batch is full) and sends it; the others wait for its answer. A batch read is as fresh as a
+ * single one (BatchGetSecretValue reads each value directly, as GetSecretValue does), and a lone
+ * read still goes out as a single read, after the window.
+ *
+ * <p>Whatever a batch cannot answer (the whole request failed, or a key came back without an
+ * answer) each reader reads again alone, so nothing is worse than without coalescing. A batch
+ * refused as access denied (an IAM policy without BatchGetSecretValue) turns batching off for a
+ * while.
+ */
+final class DirectReads {
+  private static final Logger LOG = LoggerFactory.getLogger(DirectReads.class);
+  /** Long enough for a burst of annotations to meet, short beside one read's round trip. */
+  static final Duration WINDOW = Duration.ofMillis(3);
+  /** How long batching stays off after a batch read was denied. */
+  static final Duration DENIED_PAUSE = Duration.ofMinutes(5);
+
+  private final Source source;
+  private final BulkSource bulk;
+  private final long windowNanos;
+  private final Clock clock;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition closed = lock.newCondition();
+  /** The batch still taking readers; null when none is. Guarded by lock. */
+  private Batch open;
+  private volatile Instant batchingOffUntil = Instant.MIN;
+
+  /** One batch: the answer of each key, completed with null when the reader must read alone. */
+  private static final class Batch {
+    final Map<String, CompletableFuture<Upstream>> answers = new LinkedHashMap<>();
+  }
+
+  DirectReads(Source source, Duration window, Clock clock) {
+    this.source = source;
+    this.bulk = source instanceof BulkSource b && b.batchSize() > 1 ? b : null;
+    this.windowNanos = window.toNanos();
+    this.clock = clock;
+  }
+
+  /**
+   * Reads one key directly, together with the reads asked for at about the same time.
+   *
+   * @throws SourceException when the backend could not answer for this key
+   */
+  Upstream read(String key) throws SourceException {
+    if (bulk == null || windowNanos <= 0 || clock.instant().isBefore(batchingOffUntil)) {
+      return source.read(key);
+    }
+    Batch batch;
+    boolean first;
+    CompletableFuture<Upstream> answer;
+    lock.lock();
+    try {
+      first = open == null;
+      if (first) {
+        open = new Batch();
+      }
+      batch = open;
+      answer = batch.answers.computeIfAbsent(key, k -> new CompletableFuture<>());
+      if (batch.answers.size() >= bulk.batchSize()) {
+        open = null; // full: goes out now
+        closed.signalAll();
+      }
+      if (first) {
+        awaitWindow(batch);
+      }
+    } finally {
+      lock.unlock();
+    }
+    if (first) {
+      send(batch);
+    }
+    Upstream coalesced = answer.join();
+    return coalesced != null ? coalesced : source.read(key);
+  }
+
+  /** The first reader: waits until the batch is full or the window has passed, then closes it. Holds the lock. */
+  private void awaitWindow(Batch batch) {
+    long left = windowNanos;
+    try {
+      while (open == batch && left > 0) {
+        left = closed.awaitNanos(left);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // send what there is now
+    }
+    if (open == batch) {
+      open = null;
+    }
+  }
+
+  /** Sends a closed batch and completes every reader's answer; null tells a reader to read alone. */
+  private void send(Batch batch) {
+    List<String> keys = new ArrayList<>(batch.answers.keySet());
+    Map<String, Upstream> answers = Map.of();
+    if (keys.size() > 1) {
+      try {
+        answers = bulk.readAll(keys);
+        LOG.debug("coalesced {} direct reads into one batch read", keys.size());
+      } catch (SourceException e) {
+        if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
+          batchingOffUntil = clock.instant().plus(DENIED_PAUSE);
+          LOG.warn("batch read denied ({}): direct reads go one by one for the next {} min", e.detail(),
+              DENIED_PAUSE.toMinutes());
+        } else {
+          LOG.debug("coalesced batch read failed ({}); each key is read alone", e.kind());
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("coalesced batch read failed ({}); each key is read alone", e.getClass().getSimpleName());
+      }
+    }
+    for (Map.Entry<String, CompletableFuture<Upstream>> e : batch.answers.entrySet()) {
+      e.getValue().complete(answers.get(e.getKey()));
+    }
+  }
+}
