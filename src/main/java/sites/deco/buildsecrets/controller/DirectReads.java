@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -20,10 +21,12 @@ import sites.deco.buildsecrets.source.Upstream;
 /**
  * The reconcilers' direct reads (force-syncs, fresh opt-ins, rechecks), coalesced: reads asked for
  * within a few milliseconds of each other go out together as one batch read of at most
- * {@link BulkSource#batchSize()} keys. The first reader of a batch waits the window (or until the
- * batch is full) and sends it; the others wait for its answer. A batch read is as fresh as a
- * single one (BatchGetSecretValue reads each value directly, as GetSecretValue does), and a lone
- * read still goes out as a single read, after the window.
+ * {@link BulkSource#batchSize()} keys. The first reader of a batch waits the window, and longer
+ * while an earlier read is still in flight (up to {@link #MAX_WAIT}), unless the batch fills
+ * first; then it sends the batch and the others wait for its answer. So a burst of force-syncs
+ * gathers into full batches by itself, while a lone read goes out as a single read after the
+ * window. A batch read is as fresh as a single one: BatchGetSecretValue reads each value directly,
+ * as GetSecretValue does, and it is sent after every reader in it asked.
  *
  * <p>Whatever a batch cannot answer (the whole request failed, or a key came back without an
  * answer) each reader reads again alone, so nothing is worse than without coalescing. A batch
@@ -34,17 +37,22 @@ final class DirectReads {
   private static final Logger LOG = LoggerFactory.getLogger(DirectReads.class);
   /** Long enough for a burst of annotations to meet, short beside one read's round trip. */
   static final Duration WINDOW = Duration.ofMillis(3);
+  /** The longest a first reader waits for an earlier read to come back before it sends its own batch. */
+  static final Duration MAX_WAIT = Duration.ofMillis(50);
   /** How long batching stays off after a batch read was denied. */
   static final Duration DENIED_PAUSE = Duration.ofMinutes(5);
 
   private final Source source;
   private final BulkSource bulk;
   private final long windowNanos;
+  private final long maxWaitNanos;
   private final Clock clock;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition closed = lock.newCondition();
   /** The batch still taking readers; null when none is. Guarded by lock. */
   private Batch open;
+  /** Reads (batches or single) sent and not answered yet. Guarded by lock. */
+  private int sending;
   private volatile Instant batchingOffUntil = Instant.MIN;
 
   /** One batch: the answer of each key, completed with null when the reader must read alone. */
@@ -53,9 +61,14 @@ final class DirectReads {
   }
 
   DirectReads(Source source, Duration window, Clock clock) {
+    this(source, window, MAX_WAIT, clock);
+  }
+
+  DirectReads(Source source, Duration window, Duration maxWait, Clock clock) {
     this.source = source;
     this.bulk = source instanceof BulkSource b && b.batchSize() > 1 ? b : null;
     this.windowNanos = window.toNanos();
+    this.maxWaitNanos = Math.max(windowNanos, maxWait.toNanos());
     this.clock = clock;
   }
 
@@ -85,23 +98,50 @@ final class DirectReads {
       }
       if (first) {
         awaitWindow(batch);
+        sending++;
       }
     } finally {
       lock.unlock();
     }
     if (first) {
-      send(batch);
+      try {
+        send(batch);
+      } finally {
+        lock.lock();
+        try {
+          sending--;
+          closed.signalAll();
+        } finally {
+          lock.unlock();
+        }
+      }
     }
-    Upstream coalesced = answer.join();
+    Upstream coalesced;
+    try {
+      coalesced = answer.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof SourceException failed) {
+        throw failed; // a lone read's own failure, as without coalescing
+      }
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
     return coalesced != null ? coalesced : source.read(key);
   }
 
-  /** The first reader: waits until the batch is full or the window has passed, then closes it. Holds the lock. */
+  /**
+   * The first reader: waits until the batch is full, or the window has passed and no earlier read
+   * is in flight (at most {@link #MAX_WAIT}), then closes it. Holds the lock.
+   */
   private void awaitWindow(Batch batch) {
-    long left = windowNanos;
+    long start = System.nanoTime();
     try {
-      while (open == batch && left > 0) {
-        left = closed.awaitNanos(left);
+      while (open == batch) {
+        long waited = System.nanoTime() - start;
+        long left = sending > 0 && waited < maxWaitNanos ? maxWaitNanos - waited : windowNanos - waited;
+        if (left <= 0) {
+          break;
+        }
+        closed.awaitNanos(left);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // send what there is now
@@ -111,25 +151,42 @@ final class DirectReads {
     }
   }
 
+  /** How many readers the batch still taking readers has; 0 when none is open. */
+  int gathering() {
+    lock.lock();
+    try {
+      return open == null ? 0 : open.answers.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   /** Sends a closed batch and completes every reader's answer; null tells a reader to read alone. */
   private void send(Batch batch) {
     List<String> keys = new ArrayList<>(batch.answers.keySet());
-    Map<String, Upstream> answers = Map.of();
-    if (keys.size() > 1) {
+    if (keys.size() == 1) {
+      CompletableFuture<Upstream> only = batch.answers.get(keys.get(0));
       try {
-        answers = bulk.readAll(keys);
-        LOG.debug("coalesced {} direct reads into one batch read", keys.size());
-      } catch (SourceException e) {
-        if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
-          batchingOffUntil = clock.instant().plus(DENIED_PAUSE);
-          LOG.warn("batch read denied ({}): direct reads go one by one for the next {} min", e.detail(),
-              DENIED_PAUSE.toMinutes());
-        } else {
-          LOG.debug("coalesced batch read failed ({}); each key is read alone", e.kind());
-        }
-      } catch (RuntimeException e) {
-        LOG.debug("coalesced batch read failed ({}); each key is read alone", e.getClass().getSimpleName());
+        only.complete(source.read(keys.get(0)));
+      } catch (SourceException | RuntimeException e) {
+        only.completeExceptionally(e);
       }
+      return;
+    }
+    Map<String, Upstream> answers = Map.of();
+    try {
+      answers = bulk.readAll(keys);
+      LOG.debug("coalesced {} direct reads into one batch read", keys.size());
+    } catch (SourceException e) {
+      if (e.kind() == SourceException.Kind.ACCESS_DENIED) {
+        batchingOffUntil = clock.instant().plus(DENIED_PAUSE);
+        LOG.warn("batch read denied ({}): direct reads go one by one for the next {} min", e.detail(),
+            DENIED_PAUSE.toMinutes());
+      } else {
+        LOG.debug("coalesced batch read failed ({}); each key is read alone", e.kind());
+      }
+    } catch (RuntimeException e) {
+      LOG.debug("coalesced batch read failed ({}); each key is read alone", e.getClass().getSimpleName());
     }
     for (Map.Entry<String, CompletableFuture<Upstream>> e : batch.answers.entrySet()) {
       e.getValue().complete(answers.get(e.getKey()));

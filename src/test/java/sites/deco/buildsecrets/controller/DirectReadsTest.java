@@ -1,6 +1,8 @@
 package sites.deco.buildsecrets.controller;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -10,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -48,6 +51,17 @@ class DirectReadsTest {
   }
 
   @Test
+  void aLoneReadsFailureIsThrownAsWithoutCoalescing() {
+    FakeBulk source = new FakeBulk();
+    source.singleFailure = SourceException.Kind.TIMEOUT;
+    DirectReads reads = new DirectReads(source, DirectReads.WINDOW, Clock.systemUTC());
+
+    assertThatThrownBy(() -> reads.read("sites/a/build")).isInstanceOf(SourceException.class)
+        .satisfies(e -> assertThat(((SourceException) e).kind()).isEqualTo(SourceException.Kind.TIMEOUT));
+    assertThat(source.singles.get()).isEqualTo(1);
+  }
+
+  @Test
   void twentySimultaneousReadsGoOutAsOneBatchAndEachGetsItsOwnAnswer() throws Exception {
     FakeBulk source = new FakeBulk();
     DirectReads reads = new DirectReads(source, WIDE, Clock.systemUTC());
@@ -71,6 +85,32 @@ class DirectReadsTest {
     assertThat(source.singles.get()).isZero();
     assertThat(answers).hasSize(25);
     answers.forEach((key, answer) -> assertThat(version(answer)).isEqualTo(key + "@1"));
+  }
+
+  @Test
+  void readsArrivingWhileAnotherIsInFlightWaitForItAndGoOutTogether() throws Exception {
+    FakeBulk source = new FakeBulk();
+    CountDownLatch release = new CountDownLatch(1);
+    source.singleGate = release;
+    DirectReads reads = new DirectReads(source, DirectReads.WINDOW, Duration.ofSeconds(30), Clock.systemUTC());
+
+    Future<Upstream> lone = pool.submit(() -> reads.read("sites/a/build"));
+    await().atMost(Duration.ofSeconds(10)).until(() -> source.singles.get() == 1); // in flight, held
+    List<Future<Upstream>> later = new ArrayList<>();
+    for (String key : keys(3)) {
+      later.add(pool.submit(() -> reads.read(key)));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> reads.gathering() == 3);
+    assertThat(source.batches).isEmpty(); // still waiting, well past the 3 ms window
+    release.countDown();
+
+    assertThat(version(lone.get())).isEqualTo("sites/a/build@1");
+    for (Future<Upstream> f : later) {
+      assertThat(f.get()).isInstanceOf(Upstream.Found.class);
+    }
+    assertThat(source.batches).hasSize(1);
+    assertThat(source.batches.get(0)).containsExactlyInAnyOrderElementsOf(keys(3));
+    assertThat(source.singles.get()).isEqualTo(1);
   }
 
   @Test
@@ -176,6 +216,8 @@ class DirectReadsTest {
     final Map<String, Integer> generation = new ConcurrentHashMap<>();
     volatile SourceException.Kind batchFailure;
     volatile String leftOut;
+    volatile CountDownLatch singleGate;
+    volatile SourceException.Kind singleFailure;
 
     void bump(String key) {
       generation.merge(key, 1, Integer::sum);
@@ -186,8 +228,19 @@ class DirectReadsTest {
     }
 
     @Override
-    public Upstream read(String key) {
+    public Upstream read(String key) throws SourceException {
       singles.incrementAndGet();
+      if (singleFailure != null) {
+        throw new SourceException(singleFailure, "injected");
+      }
+      CountDownLatch gate = singleGate;
+      if (gate != null) {
+        try {
+          gate.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
       return answer(key);
     }
 
