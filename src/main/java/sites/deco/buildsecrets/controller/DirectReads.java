@@ -21,11 +21,11 @@ import sites.deco.buildsecrets.source.Upstream;
 /**
  * The reconcilers' direct reads (force-syncs, fresh opt-ins, rechecks), coalesced: reads asked for
  * within a few milliseconds of each other go out together as one batch read of at most
- * {@link BulkSource#batchSize()} keys. The first reader of a batch waits the window, and longer
- * while an earlier read is still in flight (up to {@link #MAX_WAIT}), unless the batch fills
- * first; then it sends the batch and the others wait for its answer. So a burst of force-syncs
- * gathers into full batches by itself, while a lone read goes out as a single read after the
- * window. A batch read is as fresh as a single one: BatchGetSecretValue reads each value directly,
+ * {@link BulkSource#batchSize()} keys. The first reader of a batch waits while readers keep
+ * joining (each within the window of the last) or an earlier read is still in flight, up to
+ * {@link #MAX_WAIT}, unless the batch fills first; then it sends the batch and the others wait for
+ * its answer. So a burst of force-syncs gathers into full batches by itself, while a lone read
+ * goes out as a single read after the window. A batch read is as fresh as a single one: BatchGetSecretValue reads each value directly,
  * as GetSecretValue does, and it is sent after every reader in it asked.
  *
  * <p>Whatever a batch cannot answer (the whole request failed, or a key came back without an
@@ -35,10 +35,13 @@ import sites.deco.buildsecrets.source.Upstream;
  */
 final class DirectReads {
   private static final Logger LOG = LoggerFactory.getLogger(DirectReads.class);
-  /** Long enough for a burst of annotations to meet, short beside one read's round trip. */
-  static final Duration WINDOW = Duration.ofMillis(3);
-  /** The longest a first reader waits for an earlier read to come back before it sends its own batch. */
-  static final Duration MAX_WAIT = Duration.ofMillis(50);
+  /**
+   * A batch goes out once no reader has joined it for this long: short beside one read's round
+   * trip, long enough for the next of a burst of annotations to arrive.
+   */
+  static final Duration WINDOW = Duration.ofMillis(4);
+  /** The longest a first reader waits (readers still arriving, or an earlier read in flight). */
+  static final Duration MAX_WAIT = Duration.ofMillis(80);
   /** How long batching stays off after a batch read was denied. */
   static final Duration DENIED_PAUSE = Duration.ofMinutes(5);
 
@@ -58,6 +61,7 @@ final class DirectReads {
   /** One batch: the answer of each key, completed with null when the reader must read alone. */
   private static final class Batch {
     final Map<String, CompletableFuture<Upstream>> answers = new LinkedHashMap<>();
+    long lastArrival;
   }
 
   DirectReads(Source source, Duration window, Clock clock) {
@@ -92,6 +96,7 @@ final class DirectReads {
       }
       batch = open;
       answer = batch.answers.computeIfAbsent(key, k -> new CompletableFuture<>());
+      batch.lastArrival = System.nanoTime();
       if (batch.answers.size() >= bulk.batchSize()) {
         open = null; // full: goes out now
         closed.signalAll();
@@ -129,19 +134,21 @@ final class DirectReads {
   }
 
   /**
-   * The first reader: waits until the batch is full, or the window has passed and no earlier read
-   * is in flight (at most {@link #MAX_WAIT}), then closes it. Holds the lock.
+   * The first reader: waits until the batch is full, or readers have stopped arriving for the
+   * window and no earlier read is in flight, but at most {@link #MAX_WAIT}; then closes it. Holds
+   * the lock.
    */
   private void awaitWindow(Batch batch) {
     long start = System.nanoTime();
     try {
       while (open == batch) {
-        long waited = System.nanoTime() - start;
-        long left = sending > 0 && waited < maxWaitNanos ? maxWaitNanos - waited : windowNanos - waited;
-        if (left <= 0) {
+        long now = System.nanoTime();
+        long total = start + maxWaitNanos - now;
+        long quiet = batch.lastArrival + windowNanos - now;
+        if (total <= 0 || (quiet <= 0 && sending == 0)) {
           break;
         }
-        closed.awaitNanos(left);
+        closed.awaitNanos(sending > 0 ? total : Math.min(quiet, total));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt(); // send what there is now
