@@ -263,10 +263,14 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  /** A direct read, coalesced with the ones other reconciles ask for at the same moment. */
+  /**
+   * A direct read. In list mode it is coalesced with the ones other reconciles ask for at the same
+   * moment (batch reads are part of that mode's IAM policy); in get mode, or fallen back to it,
+   * each key is read alone, as the Go operator does.
+   */
   private Upstream read(SiteRef site) {
     try {
-      return directReads.read(site.upstreamKey());
+      return sweep != null ? directReads.read(site.upstreamKey()) : source.read(site.upstreamKey());
     } catch (SourceException e) {
       return new Upstream.Unreachable(e.kind(), e.detail());
     }
