@@ -56,11 +56,18 @@ def pct(values, p):
 
 # --- counting proxy in front of moto ---------------------------------------------------------------
 
+class Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a burst of new connections from the operator's HTTP pool
+    # overflowed it and waited for SYN retransmits (1 s, then 3 s), which measured the proxy.
+    request_queue_size = 1024
+
+
 class CountingProxy:
     """Forwards every request to moto and counts it by X-Amz-Target. GET /__counts, POST /__reset."""
 
-    def __init__(self, upstream):
+    def __init__(self, upstream, latency_ms=0):
         self.upstream = urllib.parse.urlsplit(upstream)
+        self.latency = latency_ms / 1000.0
         self.lock = threading.Lock()
         self.counts = {}
         self.seconds = {}
@@ -116,6 +123,8 @@ class CountingProxy:
                 proxy.count(op)
                 if not proxy.admit(op):
                     return self._throttled()
+                if proxy.latency:
+                    time.sleep(proxy.latency)  # --sm-latency-ms: a round trip to a remote region
                 t0 = time.monotonic()
                 headers = {k: v for k, v in self.headers.items()
                            if k.lower() not in ("connection", "keep-alive", "expect", "transfer-encoding")}
@@ -144,7 +153,7 @@ class CountingProxy:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server = Server(("127.0.0.1", free_port()), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True, name="proxy").start()
@@ -526,6 +535,8 @@ def main():
     ap.add_argument("--runtime", help="the jlinked runtime made by dev/build-runtime")
     ap.add_argument("--bench-classes", required=True, help="where RawCreate.class was compiled")
     ap.add_argument("--chart-values", required=True)
+    ap.add_argument("--sm-latency-ms", type=float, default=0,
+                    help="added by the counting proxy to every Secrets Manager request (a remote region)")
     ap.add_argument("--no-get-mode", action="store_true",
                     help="skip the per-key comparison (it takes N/20 s; meant for N=10,000 runs)")
     a = ap.parse_args()
@@ -590,7 +601,7 @@ def main():
     parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
     log(f"raw create of {n} Secrets: {raw_create:.2f}s from launch ({raw_loop:.2f}s in the create loop)")
 
-    proxy = CountingProxy(moto_url)
+    proxy = CountingProxy(moto_url, a.sm_latency_ms)
     env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url, **jvm_env)
     res = {"namespaces": n}
     by_op = {}
@@ -672,6 +683,57 @@ def main():
         res["force_sync_ms_p99"] = round(pct(lat, 99))
         log(f"force-syncs: p50 {res['force_sync_ms_p50']} ms, p99 {res['force_sync_ms_p99']} ms, "
             f"max {max(lat):.0f} ms; requests {by_op['force_sync']}")
+
+        # 8b. Force-sync bursts: 20 namespaces annotated at the same moment (20 threads behind a
+        # barrier), 3 rounds with new upstream values; each latency runs from its own annotation to
+        # the watch event of its Secret.
+        burst_sites = bench_sites[:20]
+        c = proxy.snapshot()
+        lat = []
+        for r in range(3):
+            tag = f"burst{r}-{uuid.uuid4().hex[:8]}"
+            parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build",
+                                                   SecretString=json.dumps(payload(s, tag))), burst_sites, 8)
+            barrier = threading.Barrier(len(burst_sites))
+            started = {}
+
+            def annotate_at_once(s, tag=tag, barrier=barrier, started=started):
+                barrier.wait()
+                started[s] = time.monotonic()
+                kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
+
+            parallel(annotate_at_once, burst_sites, len(burst_sites))
+            watch.wait(lambda d, tag=tag: all(d.get(f"sites-{s}") == payload(s, tag) for s in burst_sites), 60,
+                       "20 simultaneous force-syncs", op.check_alive)
+            with watch.cond:
+                lat += [(watch.when[f"sites-{s}"] - started[s]) * 1000 for s in burst_sites]
+        by_op["force_sync_20_at_once"] = delta(proxy.snapshot(), c)
+        res["force_sync_20_at_once_ms_p50"] = round(statistics.median(lat))
+        res["force_sync_20_at_once_ms_p99"] = round(pct(lat, 99))
+        log(f"20 simultaneous force-syncs x3: p50 {res['force_sync_20_at_once_ms_p50']} ms, p99 "
+            f"{res['force_sync_20_at_once_ms_p99']} ms; requests {by_op['force_sync_20_at_once']}")
+
+        # 8c. Force-sync of the whole fleet: right after a sweep line, every key gets a new value in
+        # moto, then all N namespaces are annotated (16 threads). force_sync_all_seconds runs from
+        # the first annotation until every Secret shows its new value; the requests are counted over
+        # the same span (a ListSecrets in it would mean a sweep ran meanwhile: see requests_by_phase).
+        idx = len(op.sweeps)
+        op.wait_sweep(idx)
+        tag = f"all-{uuid.uuid4().hex[:8]}"
+        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, tag))),
+                 bench_sites, 8)
+        c = proxy.snapshot()
+        t = time.monotonic()
+        parallel(lambda s: kube.annotate(f"sites-{s}", {FORCE_SYNC: tag}), bench_sites)
+        annotated = time.monotonic() - t
+        done_at = watch.wait_matching({f"sites-{s}": payload(s, tag) for s in bench_sites}, 600,
+                                      f"force-sync of all {n}", op.check_alive)
+        by_op["force_sync_all"] = delta(proxy.snapshot(), c)
+        res["force_sync_all_seconds"] = round(done_at - t, 2)
+        res["sm_requests_force_sync_all"] = sum(by_op["force_sync_all"].values())
+        res["force_sync_all_annotate_seconds"] = round(annotated, 2)
+        log(f"force-sync of all {n}: annotated in {annotated:.1f}s, every Secret new after "
+            f"{res['force_sync_all_seconds']}s; requests {by_op['force_sync_all']}")
 
         # 9. A fresh opt-in while a sweep rewrites every Secret: change 100% of the keys after a sweep
         # line; annotate one namespace the moment the next sweep's first ListSecrets reaches the
@@ -866,7 +928,8 @@ def main():
              "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
              "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
              "rss_mb", "heap_used_mb", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
-             "force_sync_ms_p99", "new_optin_during_resync_ms", "startup_to_ready_ms",
+             "force_sync_ms_p99", "force_sync_20_at_once_ms_p50", "force_sync_all_seconds", "sm_requests_force_sync_all",
+             "new_optin_during_resync_ms", "startup_to_ready_ms",
              "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99", "sm_requests_event_burst",
              "sqs_requests_idle_per_minute"]
     out = {k: res.get(k) for k in order}

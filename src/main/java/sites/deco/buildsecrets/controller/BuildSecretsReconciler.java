@@ -77,6 +77,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private final OperatorConfig config;
   private final Naming naming;
   private final Source source;
+  private final DirectReads directReads;
   private final SiteStore store;
   private final SyncMetrics metrics;
   private final Clock clock;
@@ -119,6 +120,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     this.config = config;
     this.naming = config.naming();
     this.source = source;
+    this.directReads = new DirectReads(source, DirectReads.WINDOW, clock);
     this.store = store;
     this.metrics = metrics;
     this.clock = clock;
@@ -295,9 +297,14 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
+  /**
+   * A direct read. In list mode it is coalesced with the ones other reconciles ask for at the same
+   * moment (batch reads are part of that mode's IAM policy); in get mode, or fallen back to it,
+   * each key is read alone, as the Go operator does.
+   */
   private Upstream read(SiteRef site) {
     try {
-      return source.read(site.upstreamKey());
+      return sweep != null ? directReads.read(site.upstreamKey()) : source.read(site.upstreamKey());
     } catch (SourceException e) {
       return new Upstream.Unreachable(e.kind(), e.detail());
     }

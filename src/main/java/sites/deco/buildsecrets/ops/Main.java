@@ -234,9 +234,14 @@ public final class Main implements Callable<Integer> {
     }
 
     CountDownLatch stopped = new CountDownLatch(1);
-    // JOSDK 5.2.3's installShutdownHook ignores its timeout and installs nothing with leader
-    // election on: stop the operator ourselves, so in-flight reconciles finish and the lease is released.
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+    Runnable stop = () -> {
+      if (!stopping.compareAndSet(false, true)) {
+        // The SIGTERM handler and the shutdown hook (or a second SIGTERM) both ask: the first one
+        // stops, the others wait for it, so nothing exits half-way through.
+        awaitQuietly(stopped);
+        return;
+      }
       log.info("shutting down: waiting up to {} for in-flight reconciles",
           GoDuration.format(OperatorWiring.TERMINATION_TIMEOUT));
       try {
@@ -253,7 +258,16 @@ public final class Main implements Callable<Integer> {
       client.close();
       log.info("stopped cleanly");
       stopped.countDown();
-    }, "shutdown"));
+    };
+    // JOSDK 5.2.3's installShutdownHook ignores its timeout and installs nothing with leader
+    // election on: stop the operator ourselves, so in-flight reconciles finish and the lease is released.
+    // The hook covers every other way out (System.exit on a lost lease, SIGINT, SIGHUP).
+    Runtime.getRuntime().addShutdownHook(new Thread(stop, "shutdown"));
+    // SIGTERM is how Kubernetes asks a pod to stop: a clean stop exits 0, not 143 (128 + SIGTERM).
+    ShutdownSignal.onTerm(() -> {
+      stop.run();
+      System.exit(0);
+    });
 
     if (operator == null) {
       log.warn("backend is disabled: the build-secrets controller is not registered and nothing is synced");
@@ -264,6 +278,14 @@ public final class Main implements Callable<Integer> {
     }
     stopped.await();
     return 0;
+  }
+
+  private static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static String identity() {

@@ -131,7 +131,7 @@ class LeaderElectionE2EIT {
     b.awaitReady();
 
     long stoppedAt = System.nanoTime();
-    assertThat(a.stop()).isEqualTo(143);
+    assertThat(a.stop()).isEqualTo(0);
     assertThat(a.output()).contains("stopped cleanly");
     await().atMost(LEASE_DURATION.minusSeconds(5)).until(() -> "replica-b".equals(holder()));
     Duration takeover = Duration.ofNanos(System.nanoTime() - stoppedAt);

@@ -64,9 +64,11 @@ class SeedTestPlanE2EIT {
   @AfterAll
   static void stop() {
     if (operator != null) {
-      // 143 = 128 + SIGTERM: the JVM's status after its shutdown hooks ran.
-      assertThat(operator.stop()).as("exit code after SIGTERM").isEqualTo(143);
+      // A clean stop on SIGTERM exits 0 (the JVM alone would give 143 = 128 + SIGTERM).
+      assertThat(operator.stop()).as("exit code after SIGTERM").isEqualTo(0);
       assertThat(operator.output()).contains("stopped cleanly");
+      ReliabilityRecord.passed("Control-plane faults", "Operator sent SIGTERM (a pod stopping)",
+          "In-flight reconciles finished, \"stopped cleanly\" logged, exit status 0 (not 143)");
     }
   }
 
