@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# The operator image: a jlinked JRE, the shaded jar and an AppCDS archive on distroless, as uid
+# The operator image: a jlinked JRE, the shaded jar and an AOT cache on distroless, as uid
 # 65532. The build stage runs the same dev/build-runtime a developer runs (see docs/image.md), so
 # the image holds exactly target/runtime + target/build-secrets-operator.jar.
 #
@@ -21,9 +21,10 @@ RUN --mount=type=cache,target=/root/.m2 ./mvnw -B -ntp -q -Dmaven.test.skip=true
  && mkdir /app \
  && cp -a target/runtime /app/runtime \
  && cp -p target/build-secrets-operator.jar /app/build-secrets-operator.jar \
- && rm /app/runtime/bin/build-secrets-operator /app/runtime/.complete \
+ && rm /app/runtime/bin/build-secrets-operator /app/runtime/.complete /app/runtime/app.jsa \
  && rmdir /app/runtime/bin
-# cp -a / -p keep the jar's mtime: the CDS archive checks the jar's size and mtime, and COPY
+# (app.jsa, the AppCDS archive, is built only for bench/startup's comparison.)
+# cp -a / -p keep the jar's mtime: the AOT cache checks the jar's size and mtime, and COPY
 # --from below keeps them too. The layout (/app/build-secrets-operator.jar next to
 # /app/runtime/) is the one the archive was dumped with, relative to each other.
 
@@ -33,9 +34,9 @@ FROM gcr.io/distroless/base-debian12:nonroot
 COPY --from=build /app /app
 USER 65532:65532
 # No shell in distroless, so the launcher's command is spelt out here; extra JVM flags go in
-# JAVA_TOOL_OPTIONS (the chart's javaToolOptions). -Xshare:auto: start without the archive rather
-# than fail if it cannot be mapped. The archive is only read (mapped private), so a read-only root
-# file system is fine; the JVM's hsperfdata wants a writable /tmp (an emptyDir in the chart).
+# JAVA_TOOL_OPTIONS (the chart's javaToolOptions). The JVM starts without the AOT cache rather than
+# fail if it cannot be used (AOTMode=auto). The cache is only read (mapped private), so a read-only
+# root file system is fine; the JVM's hsperfdata wants a writable /tmp (an emptyDir in the chart).
 ENTRYPOINT ["/app/runtime/jre/bin/java", "@/app/runtime/jvm.options", \
-            "-XX:SharedArchiveFile=/app/runtime/app.jsa", "-Xshare:auto", \
+            "-XX:AOTCache=/app/runtime/app.aot", \
             "-jar", "/app/build-secrets-operator.jar"]

@@ -408,10 +408,13 @@ SWEEP = re.compile(r"sweep: (\d+) keys listed, (\d+) unchanged, (\d+) read in ba
 
 def jvm(java, jar, runtime):
     """How the shipped operator starts its JVM: the image's runtime (jlinked JRE, jvm.options and the
-    AppCDS archive) when it was built, else the JDK with jvm.options from the source tree. Extra
+    AOT cache) when it was built, else the JDK with jvm.options from the source tree. Extra
     BENCH_JAVA_OPTS (e.g. "-Xmx128m") are for experiments; the reported figures use none."""
     extra = os.environ.get("BENCH_JAVA_OPTS", "").split()
-    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):
+    if runtime and os.path.exists(os.path.join(runtime, "app.aot")):
+        return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options", f"-XX:AOTCache={runtime}/app.aot",
+                *extra]
+    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):  # a runtime from before the AOT cache
         return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options",
                 f"-XX:SharedArchiveFile={runtime}/app.jsa", "-Xshare:auto", *extra]
     options = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/main/jvm/jvm.options")
@@ -501,12 +504,43 @@ class Operator:
                 total += float(line.rsplit(" ", 1)[1])
         return total / 2**20
 
-    def rss_mb(self):
+    def status(self, field):
+        """A field of /proc/<pid>/status, as a number (kB for sizes)."""
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
         return None
+
+    def rss_mb(self):
+        return self.status("VmRSS") / 1024
+
+    def cpu_seconds(self):
+        """User plus system CPU time of the process so far (/proc/<pid>/stat fields 14 and 15)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def native_memory_mb(self, jcmd):
+        """Native Memory Tracking's committed MB per category (the JVM must run with
+        -XX:NativeMemoryTracking=summary), grouped as docs/performance.md reports them."""
+        out = subprocess.run([jcmd, str(self.proc.pid), "VM.native_memory", "summary", "scale=KB"],
+                             capture_output=True, text=True, timeout=60).stdout
+        with open(self.log_path + ".nmt.txt", "w") as f:  # with the thread dump, for a closer look
+            f.write(out)
+        with open(self.log_path + ".threads.txt", "w") as f:
+            f.write(subprocess.run([jcmd, str(self.proc.pid), "Thread.print"], capture_output=True, text=True,
+                                   timeout=60).stdout)
+        committed = {m.group(1).strip(): int(m.group(2)) / 1024
+                     for m in re.finditer(r"^-\s+(.+?) \(reserved=\d+KB, committed=(\d+)KB[^)]*\)", out, re.M)}
+        if not committed:
+            raise RuntimeError(f"jcmd VM.native_memory printed no categories: {out[-500:]}")
+        groups = {"heap": ["Java Heap"], "class_and_metaspace": ["Class", "Metaspace", "Shared class space"],
+                  "code": ["Code"], "threads": ["Thread", "Thread Stack"], "gc": ["GC"]}
+        grouped = {g: round(sum(committed.pop(k, 0) for k in keys), 1) for g, keys in groups.items()}
+        grouped["other"] = round(sum(committed.values()), 1)
+        grouped["total"] = round(sum(v for k, v in grouped.items()), 1)
+        return grouped
 
     def stop(self):
         self.stop_tail = True
@@ -522,8 +556,8 @@ class Operator:
 
 # --- the benchmark -----------------------------------------------------------------------------------
 
-class SkipGetMode(Exception):
-    """Ends the run before the per-key phase (--no-get-mode)."""
+class StopEarly(Exception):
+    """Ends the run before the per-key phase (--no-get-mode) or after the force-syncs (--quick)."""
 
 
 def main():
@@ -540,8 +574,13 @@ def main():
                     help="added by the counting proxy to every Secrets Manager request (a remote region)")
     ap.add_argument("--no-get-mode", action="store_true",
                     help="skip the per-key comparison (it takes N/20 s; meant for N=10,000 runs)")
+    ap.add_argument("--quick", action="store_true",
+                    help="stop after the force-syncs: start-up, cold sync, sweeps, footprint and force-sync figures")
+    ap.add_argument("--nmt", action="store_true",
+                    help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb)")
     a = ap.parse_args()
     jvm_cmd = jvm(a.java, a.jar, a.runtime)
+    operator_jvm = [*jvm_cmd, "-XX:NativeMemoryTracking=summary"] if a.nmt else jvm_cmd
     jvm_env = chart_jvm_env(a.chart_values)
     log(f"JVM: {' '.join(jvm_cmd)} with {jvm_env}")
     n, m = a.namespaces, a.unrelated_secrets
@@ -611,10 +650,12 @@ def main():
         # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
         watch = SecretWatch(kube)
         api_before = apiserver_requests(kube)
-        op = Operator(jvm_cmd, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-list")
+        op = Operator(operator_jvm, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy,
+                      "bench-list")
         expected = {f"sites-{s}": payload(s) for s in bench_sites}
         ready_ms = op.wait_ready()
         done_at = watch.wait_matching(expected, 1800, f"cold sync of {n} Secrets", op.check_alive)
+        res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
         if op.sweeps:
             by_op["cold_first_sweep_timing"] = proxy.timing(op.started, op.sweeps[0][0])
         cold = done_at - op.started
@@ -640,6 +681,12 @@ def main():
         log(f"unchanged sweep {line1}: {by_op['resync_unchanged']}")
         res["rss_mb"] = round(op.rss_mb(), 1)
         res["heap_used_mb"] = round(op.heap_used_mb(), 1)
+        res["rss_anon_mb"] = round(op.status("RssAnon") / 1024, 1)
+        res["rss_file_mb"] = round(op.status("RssFile") / 1024, 1)
+        res["threads"] = op.status("Threads")
+        if a.nmt:
+            res["native_memory_mb"] = op.native_memory_mb(os.path.join(os.path.dirname(a.java), "jcmd"))
+            log(f"native memory (NMT committed, MB): {res['native_memory_mb']}; rss {res['rss_mb']} MB")
 
         # 6. One sweep after 1% of the keys changed (written right after a sweep line).
         changed = bench_sites[:max(1, n // 100)]
@@ -699,6 +746,9 @@ def main():
             started = {}
 
             def annotate_at_once(s, tag=tag, barrier=barrier, started=started):
+                # Each thread's connection is opened (TLS handshake) before the barrier, so the
+                # latencies measure the operator, not 20 Python handshakes contending for the GIL.
+                kube.call("GET", f"/api/v1/namespaces/sites-{s}")
                 barrier.wait()
                 started[s] = time.monotonic()
                 kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
@@ -735,6 +785,8 @@ def main():
         res["force_sync_all_annotate_seconds"] = round(annotated, 2)
         log(f"force-sync of all {n}: annotated in {annotated:.1f}s, every Secret new after "
             f"{res['force_sync_all_seconds']}s; requests {by_op['force_sync_all']}")
+        if a.quick:
+            raise StopEarly("--quick: stopped after the force-syncs")
 
         # 9. A fresh opt-in while a sweep rewrites every Secret: change 100% of the keys after a sweep
         # line; annotate one namespace the moment the next sweep's first ListSecrets reaches the
@@ -884,7 +936,7 @@ def main():
         log(f"leader failover: {by_op['leader_failover']}")
 
         if a.no_get_mode:
-            raise SkipGetMode()
+            raise StopEarly("--no-get-mode: per-key mode not measured")
         # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys. A bulk
         # opt-out of about half the fleet is over the deletion budget: each deletion is approved, by
         # the Secret's UID, as `approve-deletions` does.
@@ -922,8 +974,8 @@ def main():
         res["sm_requests_resync_unchanged_get_mode"] = sum(by_op["get_mode_one_period"].values())
         res["get_mode_period_seconds"] = period
         log(f"per-key mode, start-up reads {c}; over one {period}s period: {by_op['get_mode_one_period']}")
-    except SkipGetMode:
-        log("--no-get-mode: per-key mode not measured")
+    except StopEarly as stop:
+        log(str(stop))
     finally:
         if op is not None:
             op.stop()
@@ -934,7 +986,7 @@ def main():
     order = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "sm_requests_cold",
              "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
              "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
-             "rss_mb", "heap_used_mb", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
+             "cpu_seconds_cold", "rss_mb", "heap_used_mb", "threads", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
              "force_sync_ms_p99", "force_sync_20_at_once_ms_p50", "force_sync_all_seconds", "sm_requests_force_sync_all",
              "new_optin_during_resync_ms", "startup_to_ready_ms",
              "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99", "sm_requests_event_burst",

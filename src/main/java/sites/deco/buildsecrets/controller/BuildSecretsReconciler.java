@@ -303,11 +303,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * each key is read alone, as the Go operator does.
    */
   private Upstream read(SiteRef site) {
-    try {
-      return sweep != null ? directReads.read(site.upstreamKey()) : source.read(site.upstreamKey());
-    } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.detail());
-    }
+    String key = site.upstreamKey();
+    return sweep != null ? awaitRead(() -> directReads.read(key)) : readKey(key);
   }
 
   /**
@@ -393,11 +390,26 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   }
 
   private Upstream readKey(String key) {
-    try {
-      return source.read(key);
-    } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.detail());
-    }
+    return awaitRead(() -> source.read(key));
+  }
+
+  /** One upstream read. */
+  private interface UpstreamRead {
+    Upstream read() throws SourceException;
+  }
+
+  /**
+   * Waits for an upstream read, its failure as an answer. The reconcile's slot goes to the next
+   * reconcile meanwhile: a read holds no API server work.
+   */
+  private static Upstream awaitRead(UpstreamRead read) {
+    return ReconcileExecutor.withoutSlot(() -> {
+      try {
+        return read.read();
+      } catch (SourceException e) {
+        return new Upstream.Unreachable(e.kind(), e.detail());
+      }
+    });
   }
 
   /** Keeps the upstream answer for the retry, so it applies the same answer without a second read. */

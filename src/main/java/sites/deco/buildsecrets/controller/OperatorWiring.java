@@ -101,7 +101,7 @@ public final class OperatorWiring {
         new Operator(
             o -> {
               o.withKubernetesClient(client)
-                  .withConcurrentReconciliationThreads(config.reconcileThreads())
+                  .withExecutorService(new ReconcileExecutor(config.reconcileThreads()))
                   // Per-resource meters would be unbounded per tenant.
                   .withMetrics(MicrometerMetrics.withoutPerResourceMetrics(registry))
                   .withStopOnInformerErrorDuringStartup(true)

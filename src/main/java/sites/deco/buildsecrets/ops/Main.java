@@ -4,7 +4,6 @@ import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.javaoperatorsdk.operator.RuntimeInfo;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -93,7 +92,8 @@ public final class Main implements Callable<Integer> {
   String changeDetection;
 
   @Option(names = "--reconcile-threads", defaultValue = "${env:BUILD_SECRETS_RECONCILE_THREADS:-16}",
-      description = "Concurrent reconciles (env BUILD_SECRETS_RECONCILE_THREADS, default 16).")
+      description = "Reconciles running at once, each on a virtual thread; one waiting for a Secrets Manager "
+          + "read lends its slot (env BUILD_SECRETS_RECONCILE_THREADS, default 16).")
   int reconcileThreads;
 
   @Option(names = "--metrics-bind-address", defaultValue = "${env:METRICS_BIND_ADDRESS:-:8080}",
@@ -200,7 +200,8 @@ public final class Main implements Callable<Integer> {
     if (System.getenv("KUBERNETES_REQUEST_RETRY_BACKOFFLIMIT") == null) {
       kubeConfig.setRequestRetryBackoffLimit(2);
     }
-    KubernetesClient client = new KubernetesClientBuilder().withConfig(kubeConfig).build();
+    KubernetesClient client = KubernetesClients.operatorClient(kubeConfig);
+    KubernetesClients.connectEarly(client);
     Source source = switch (config.backend()) {
       case AWS -> upstream.open(metrics);
       case DISABLED -> null;

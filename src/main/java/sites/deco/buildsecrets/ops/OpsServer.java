@@ -41,11 +41,9 @@ public final class OpsServer implements AutoCloseable {
     int port = Integer.parseInt(bindAddress.substring(colon + 1));
     InetSocketAddress address = host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
     HttpServer server = HttpServer.create(address, 16);
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "ops-http-" + what);
-      t.setDaemon(true);
-      return t;
-    }));
+    // A probe or a scrape only formats text: a virtual thread each, no platform thread kept idle.
+    server.setExecutor(
+        Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("ops-http-" + what + "-", 0).factory()));
     server.start();
     LOG.info("{} endpoint listening on {}", what, server.getAddress());
     return new OpsServer(server);

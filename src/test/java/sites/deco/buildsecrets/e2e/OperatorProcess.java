@@ -49,16 +49,16 @@ final class OperatorProcess implements AutoCloseable {
   }
 
   /**
-   * The command that runs the jar: the image's runtime (jlinked JRE, jvm.options and AppCDS archive,
+   * The command that runs the jar: the image's runtime (jlinked JRE, jvm.options and AOT cache,
    * made by dev/build-runtime next to the jar) when it exists, else the java running these tests
    * with the same jvm.options.
    */
   static List<String> launcher() {
     Path runtime = jar().resolveSibling("runtime");
     Path java = runtime.resolve("jre/bin/java");
-    if (Files.isExecutable(java) && Files.exists(runtime.resolve("app.jsa"))) {
+    if (Files.isExecutable(java) && Files.exists(runtime.resolve("app.aot"))) {
       return List.of(java.toString(), "@" + runtime.resolve("jvm.options"),
-          "-XX:SharedArchiveFile=" + runtime.resolve("app.jsa"), "-Xshare:auto", "-jar", jar().toString());
+          "-XX:AOTCache=" + runtime.resolve("app.aot"), "-jar", jar().toString());
     }
     return List.of(java(), "@" + TestBed.repoRoot().resolve("src/main/jvm/jvm.options"), "-jar", jar().toString());
   }

@@ -10,12 +10,19 @@ import sites.deco.buildsecrets.source.Upstream;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -47,6 +54,8 @@ import software.amazon.awssdk.services.secretsmanager.model.SecretValueEntry;
 public final class AwsSecretsManagerSource implements BulkSource {
   /** BatchGetSecretValue takes at most 20 ids. */
   static final int BATCH_SIZE = 20;
+  /** Batch reads of one {@link #readAll} in flight at once. */
+  static final int PARALLEL_BATCHES = 4;
   /** ListSecrets returns at most 100 entries per page. */
   static final int PAGE_SIZE = 100;
   private static final String CURRENT = "AWSCURRENT";
@@ -81,6 +90,7 @@ public final class AwsSecretsManagerSource implements BulkSource {
             c -> {
               c.apiCallTimeout(callTimeout)
                   .apiCallAttemptTimeout(attempt)
+                  .scheduledExecutorService(CallTimeoutScheduler.SHARED)
                   .retryStrategy(RetryMode.ADAPTIVE_V2)
                   .addExecutionInterceptor(new ExecutionInterceptor() {
                     @Override
@@ -152,13 +162,23 @@ public final class AwsSecretsManagerSource implements BulkSource {
     return BATCH_SIZE;
   }
 
+  /**
+   * Reads every key in batches of {@link #BATCH_SIZE}, up to {@link #PARALLEL_BATCHES} batches at
+   * once: a batch is one round trip of tens of milliseconds to AWS, so a sweep of 10,000 changed
+   * keys would otherwise spend most of its time waiting. The token bucket still paces them.
+   */
   @Override
   public Map<String, Upstream> readAll(Collection<String> keys) throws SourceException {
-    Map<String, Upstream> results = new HashMap<>();
+    Map<String, Upstream> results = new ConcurrentHashMap<>();
     List<String> all = List.copyOf(new LinkedHashSet<>(keys));
+    List<List<String>> batches = new ArrayList<>();
     for (int from = 0; from < all.size(); from += BATCH_SIZE) {
-      List<String> chunk = all.subList(from, Math.min(all.size(), from + BATCH_SIZE));
-      readChunk(chunk, results);
+      batches.add(all.subList(from, Math.min(all.size(), from + BATCH_SIZE)));
+    }
+    if (batches.size() == 1) {
+      readChunk(batches.get(0), results);
+    } else if (batches.size() > 1) {
+      readInParallel(batches, results);
     }
     for (String key : all) {
       if (!results.containsKey(key)) {
@@ -166,6 +186,35 @@ public final class AwsSecretsManagerSource implements BulkSource {
       }
     }
     return results;
+  }
+
+  private void readInParallel(List<List<String>> batches, Map<String, Upstream> results) throws SourceException {
+    Semaphore inFlight = new Semaphore(PARALLEL_BATCHES);
+    List<Future<Void>> reads = new ArrayList<>();
+    try (ExecutorService readers = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (List<String> batch : batches) {
+        reads.add(readers.submit(() -> {
+          inFlight.acquire();
+          try {
+            readChunk(batch, results);
+            return null;
+          } finally {
+            inFlight.release();
+          }
+        }));
+      }
+      for (Future<Void> read : reads) {
+        read.get();
+      }
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof SourceException failed) {
+        throw failed;
+      }
+      throw new IllegalStateException("batch read failed", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new SourceException(SourceException.Kind.UNREACHABLE, "interrupted while reading");
+    }
   }
 
   private void readChunk(List<String> chunk, Map<String, Upstream> results) throws SourceException {
@@ -181,6 +230,9 @@ public final class AwsSecretsManagerSource implements BulkSource {
               : PayloadParser.parse(value.secretString(), value.versionId()));
         }
         for (APIErrorType error : response.errors()) {
+          if (error.secretId() == null) {
+            continue; // names no key: each key without an answer is read alone below
+          }
           String code = error.errorCode() == null ? "" : error.errorCode();
           Upstream answer = switch (code) {
             case "ResourceNotFoundException" -> new Upstream.Missing(Upstream.MissingReason.NOT_FOUND);

@@ -63,6 +63,7 @@ public final class ChangeEventQueue implements ChangeFeed {
         .overrideConfiguration(c -> c
             .apiCallAttemptTimeout(attempt)
             .apiCallTimeout(attempt.plus(callTimeout))
+            .scheduledExecutorService(CallTimeoutScheduler.SHARED)
             .retryStrategy(RetryMode.STANDARD));
   }
 

@@ -129,6 +129,29 @@ class AwsSecretsManagerSourceMotoTest {
   }
 
   @Test
+  void readAllAnswersEveryKeyAcrossParallelBatches() throws Exception {
+    java.util.List<String> keys = new java.util.ArrayList<>();
+    for (int i = 0; i < 3 * AwsSecretsManagerSource.BATCH_SIZE + 5; i++) {
+      String key = "sites/s" + i + "/build";
+      keys.add(key);
+      if (i % 10 != 7) { // every tenth key is missing
+        create(key, "{\"N\":\"" + i + "\"}");
+      }
+    }
+    Map<String, Upstream> answers = source.readAll(keys);
+    assertThat(answers).hasSize(keys.size());
+    for (int i = 0; i < keys.size(); i++) {
+      Upstream answer = answers.get(keys.get(i));
+      if (i % 10 == 7) {
+        assertThat(answer).as(keys.get(i)).isEqualTo(new Upstream.Missing(Upstream.MissingReason.NOT_FOUND));
+      } else {
+        assertThat(answer).as(keys.get(i)).isInstanceOf(Upstream.Found.class);
+        assertThat(((Upstream.Found) answer).data()).isEqualTo(SecretData.fromStrings(Map.of("N", Integer.toString(i))));
+      }
+    }
+  }
+
+  @Test
   void existingSecretIsFoundWithItsDataAndTheCreatedVersion() throws Exception {
     CreateSecretResponse created = create("sites/acme/build", "{\"TOKEN\":\"v1\"}");
     Upstream u = source.read("sites/acme/build");

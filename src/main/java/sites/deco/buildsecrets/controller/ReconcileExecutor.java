@@ -1,0 +1,195 @@
+package sites.deco.buildsecrets.controller;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * JOSDK's reconcile executor: each reconcile runs on its own virtual thread, at most
+ * {@code slots} at a time, in the order they were submitted (as a fixed pool of that size would).
+ *
+ * <p>Why not a fixed pool: a platform thread per slot costs a stack and a TLAB whether busy or
+ * not, and a reconcile that waits for a direct read holds its thread. Here a reconcile hands its
+ * slot to the next one while it waits ({@link #withoutSlot}), so a burst of force-syncs reaches
+ * {@link DirectReads} together and goes out as full batch reads, while writes to the API server
+ * stay at most {@code slots} at a time. Queued reconciles are plain tasks, not parked threads.
+ */
+final class ReconcileExecutor extends AbstractExecutorService {
+  /** The executor whose slot the current thread holds; unset on every other thread. */
+  private static final ThreadLocal<ReconcileExecutor> SLOT_HOLDER = new ThreadLocal<>();
+
+  private final int slots;
+  private final ExecutorService threads;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  /** Guarded by lock. */
+  private final ArrayDeque<Runnable> queued = new ArrayDeque<>();
+  /** Slots in use, by running reconciles and those taking theirs back. Guarded by lock. */
+  private int inUse;
+  /** Reconciles started and not finished. Guarded by lock. */
+  private int running;
+  /** Reconciles waiting to take their slot back; they go before queued ones. Guarded by lock. */
+  private int returning;
+  private volatile boolean shutdown;
+
+  ReconcileExecutor(int slots) {
+    if (slots < 1) {
+      throw new IllegalArgumentException("slots must be at least 1");
+    }
+    this.slots = slots;
+    this.threads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("reconciler-", 0).factory());
+  }
+
+  /**
+   * Runs {@code blocking} (a wait that needs no API server write) with the caller's slot given to
+   * the next reconcile, and takes a slot back before returning. On a thread holding no slot of a
+   * {@code ReconcileExecutor} (tests calling {@code reconcile()} directly), it just runs it.
+   */
+  static <T> T withoutSlot(Supplier<T> blocking) {
+    ReconcileExecutor owner = SLOT_HOLDER.get();
+    if (owner == null) {
+      return blocking.get();
+    }
+    owner.release();
+    try {
+      return blocking.get();
+    } finally {
+      owner.takeBack();
+    }
+  }
+
+  @Override
+  public void execute(Runnable reconcile) {
+    lock.lock();
+    try {
+      if (shutdown) {
+        throw new RejectedExecutionException("the reconcile executor is shut down");
+      }
+      queued.add(reconcile);
+      startQueued();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Starts queued reconciles while slots are free and no running one waits for its slot back. */
+  private void startQueued() {
+    while (inUse < slots && returning == 0 && !queued.isEmpty()) {
+      Runnable next = queued.poll();
+      inUse++;
+      running++;
+      threads.execute(() -> run(next));
+    }
+  }
+
+  private void run(Runnable reconcile) {
+    SLOT_HOLDER.set(this);
+    try {
+      reconcile.run();
+    } finally {
+      SLOT_HOLDER.remove();
+      lock.lock();
+      try {
+        inUse--;
+        running--;
+        startQueued();
+        changed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void release() {
+    lock.lock();
+    try {
+      inUse--;
+      startQueued();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void takeBack() {
+    lock.lock();
+    try {
+      returning++;
+      while (inUse >= slots) {
+        changed.awaitUninterruptibly();
+      }
+      returning--;
+      inUse++;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public void shutdown() {
+    lock.lock();
+    try {
+      shutdown = true;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Drops the queued reconciles and interrupts the running ones. */
+  @Override
+  public List<Runnable> shutdownNow() {
+    List<Runnable> dropped;
+    lock.lock();
+    try {
+      shutdown = true;
+      dropped = List.copyOf(queued);
+      queued.clear();
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    threads.shutdownNow();
+    return dropped;
+  }
+
+  @Override
+  public boolean isShutdown() {
+    return shutdown;
+  }
+
+  @Override
+  public boolean isTerminated() {
+    lock.lock();
+    try {
+      return shutdown && running == 0 && queued.isEmpty();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  @Override
+  public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    long left = unit.toNanos(timeout);
+    lock.lock();
+    try {
+      while (!(shutdown && running == 0 && queued.isEmpty())) {
+        if (left <= 0) {
+          return false;
+        }
+        left = changed.awaitNanos(left);
+      }
+    } finally {
+      lock.unlock();
+    }
+    threads.shutdown();
+    return true;
+  }
+}
