@@ -310,6 +310,9 @@ final class FleetSweep {
         try {
           answers = source.readAll(chunk.stream().map(Map.Entry::getKey).toList());
         } catch (SourceException e) {
+          if (stopping) {
+            return null; // the read was interrupted by the stop, not a failure to report
+          }
           batchReads = batchReadFailed(e);
         }
       }

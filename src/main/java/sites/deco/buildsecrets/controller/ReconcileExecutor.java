@@ -19,13 +19,19 @@ import java.util.function.Supplier;
  * not, and a reconcile that waits for a direct read holds its thread. Here a reconcile hands its
  * slot to the next one while it waits ({@link #withoutSlot}), so a burst of force-syncs reaches
  * {@link DirectReads} together and goes out as full batch reads, while writes to the API server
- * stay at most {@code slots} at a time. Queued reconciles are plain tasks, not parked threads.
+ * stay at most {@code slots} at a time. Queued reconciles are plain tasks, not parked threads, and
+ * at most {@link #LENT_PER_SLOT} times {@code slots} reconciles wait without a slot at once (enough
+ * readers for several full batches), so a force-sync of 10,000 namespaces never holds 10,000
+ * started reconciles in memory.
  */
 final class ReconcileExecutor extends AbstractExecutorService {
   /** The executor whose slot the current thread holds; unset on every other thread. */
   private static final ThreadLocal<ReconcileExecutor> SLOT_HOLDER = new ThreadLocal<>();
+  /** Reconciles that may wait without their slot, per slot. */
+  static final int LENT_PER_SLOT = 8;
 
   private final int slots;
+  private final int maxLent;
   private final ExecutorService threads;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -37,6 +43,8 @@ final class ReconcileExecutor extends AbstractExecutorService {
   private int running;
   /** Reconciles waiting to take their slot back; they go before queued ones. Guarded by lock. */
   private int returning;
+  /** Reconciles waiting without their slot. Guarded by lock. */
+  private int lent;
   private volatile boolean shutdown;
 
   ReconcileExecutor(int slots) {
@@ -44,20 +52,21 @@ final class ReconcileExecutor extends AbstractExecutorService {
       throw new IllegalArgumentException("slots must be at least 1");
     }
     this.slots = slots;
+    this.maxLent = slots * LENT_PER_SLOT;
     this.threads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("reconciler-", 0).factory());
   }
 
   /**
    * Runs {@code blocking} (a wait that needs no API server write) with the caller's slot given to
-   * the next reconcile, and takes a slot back before returning. On a thread holding no slot of a
+   * the next reconcile, and takes a slot back before returning. It keeps its slot while as many
+   * reconciles as allowed already wait without theirs. On a thread holding no slot of a
    * {@code ReconcileExecutor} (tests calling {@code reconcile()} directly), it just runs it.
    */
   static <T> T withoutSlot(Supplier<T> blocking) {
     ReconcileExecutor owner = SLOT_HOLDER.get();
-    if (owner == null) {
+    if (owner == null || !owner.lend()) {
       return blocking.get();
     }
-    owner.release();
     try {
       return blocking.get();
     } finally {
@@ -107,12 +116,18 @@ final class ReconcileExecutor extends AbstractExecutorService {
     }
   }
 
-  private void release() {
+  /** @return whether the caller's slot was lent (false: too many wait without one already) */
+  private boolean lend() {
     lock.lock();
     try {
+      if (lent >= maxLent) {
+        return false;
+      }
+      lent++;
       inUse--;
       startQueued();
       changed.signalAll();
+      return true;
     } finally {
       lock.unlock();
     }
@@ -126,6 +141,7 @@ final class ReconcileExecutor extends AbstractExecutorService {
         changed.awaitUninterruptibly();
       }
       returning--;
+      lent--;
       inUse++;
     } finally {
       lock.unlock();

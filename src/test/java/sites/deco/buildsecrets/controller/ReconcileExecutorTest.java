@@ -76,6 +76,34 @@ class ReconcileExecutorTest {
   }
 
   @Test
+  void atMostEightReconcilesPerSlotWaitWithoutTheirSlot() {
+    ReconcileExecutor oneSlot = new ReconcileExecutor(1);
+    CountDownLatch answer = new CountDownLatch(1);
+    AtomicInteger waiting = new AtomicInteger();
+    AtomicInteger done = new AtomicInteger();
+    try {
+      for (int i = 0; i < ReconcileExecutor.LENT_PER_SLOT + 2; i++) {
+        oneSlot.execute(() -> {
+          ReconcileExecutor.withoutSlot(() -> {
+            waiting.incrementAndGet();
+            return waitFor(answer);
+          });
+          done.incrementAndGet();
+        });
+      }
+      // Eight lent their slot; the ninth waits holding it, so the tenth cannot start.
+      int most = ReconcileExecutor.LENT_PER_SLOT + 1;
+      await().atMost(Duration.ofSeconds(10)).until(() -> waiting.get() == most);
+      await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5)).until(() -> waiting.get() == most);
+      answer.countDown();
+      await().atMost(Duration.ofSeconds(10)).until(() -> done.get() == ReconcileExecutor.LENT_PER_SLOT + 2);
+    } finally {
+      answer.countDown();
+      oneSlot.shutdownNow();
+    }
+  }
+
+  @Test
   void withoutSlotOnAnyOtherThreadJustRuns() {
     assertThat(ReconcileExecutor.withoutSlot(() -> "answer")).isEqualTo("answer");
   }
