@@ -37,14 +37,12 @@ final class ReconcileExecutor extends AbstractExecutorService {
   private final Condition changed = lock.newCondition();
   /** Guarded by lock. */
   private final ArrayDeque<Runnable> queued = new ArrayDeque<>();
-  /** Slots in use, by running reconciles and those taking theirs back. Guarded by lock. */
-  private int inUse;
   /** Reconciles started and not finished. Guarded by lock. */
   private int running;
+  /** Reconciles waiting without their slot (still counted in running). Guarded by lock. */
+  private int lent;
   /** Reconciles waiting to take their slot back; they go before queued ones. Guarded by lock. */
   private int returning;
-  /** Reconciles waiting without their slot. Guarded by lock. */
-  private int lent;
   private volatile boolean shutdown;
 
   ReconcileExecutor(int slots) {
@@ -88,11 +86,15 @@ final class ReconcileExecutor extends AbstractExecutorService {
     }
   }
 
+  /** Slots held: by every running reconcile but those waiting without theirs. Guarded by lock. */
+  private int slotsInUse() {
+    return running - lent;
+  }
+
   /** Starts queued reconciles while slots are free and no running one waits for its slot back. */
   private void startQueued() {
-    while (inUse < slots && returning == 0 && !queued.isEmpty()) {
+    while (slotsInUse() < slots && returning == 0 && !queued.isEmpty()) {
       Runnable next = queued.poll();
-      inUse++;
       running++;
       threads.execute(() -> run(next));
     }
@@ -106,7 +108,6 @@ final class ReconcileExecutor extends AbstractExecutorService {
       SLOT_HOLDER.remove();
       lock.lock();
       try {
-        inUse--;
         running--;
         startQueued();
         changed.signalAll();
@@ -124,7 +125,6 @@ final class ReconcileExecutor extends AbstractExecutorService {
         return false;
       }
       lent++;
-      inUse--;
       startQueued();
       changed.signalAll();
       return true;
@@ -137,12 +137,11 @@ final class ReconcileExecutor extends AbstractExecutorService {
     lock.lock();
     try {
       returning++;
-      while (inUse >= slots) {
+      while (slotsInUse() >= slots) {
         changed.awaitUninterruptibly();
       }
       returning--;
       lent--;
-      inUse++;
     } finally {
       lock.unlock();
     }
@@ -185,10 +184,15 @@ final class ReconcileExecutor extends AbstractExecutorService {
   public boolean isTerminated() {
     lock.lock();
     try {
-      return shutdown && running == 0 && queued.isEmpty();
+      return drained();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Shut down with nothing queued or running. Guarded by lock. */
+  private boolean drained() {
+    return shutdown && running == 0 && queued.isEmpty();
   }
 
   @Override
@@ -196,7 +200,7 @@ final class ReconcileExecutor extends AbstractExecutorService {
     long left = unit.toNanos(timeout);
     lock.lock();
     try {
-      while (!(shutdown && running == 0 && queued.isEmpty())) {
+      while (!drained()) {
         if (left <= 0) {
           return false;
         }

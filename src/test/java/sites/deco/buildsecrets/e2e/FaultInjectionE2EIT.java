@@ -42,7 +42,6 @@ class FaultInjectionE2EIT {
   private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
   /** For hangs only, so each read is cut sooner and the test stays short. */
   private static final Duration SHORT_CALL_TIMEOUT = Duration.ofSeconds(3);
-  /** The longest backoff (the resync period, +10% jitter), plus a listing and a write. */
   /** One resync (+10% jitter), then the deleted key's confirmation delay (2s in e2e) and slack. */
   private static final Duration CONVERGE = RESYNC.plus(RESYNC.dividedBy(10)).plusSeconds(2 + 5);
   private static final Duration WITHIN = Duration.ofSeconds(40);
@@ -245,7 +244,10 @@ class FaultInjectionE2EIT {
       }
 
       f.proxy.heal();
-      await().atMost(CONVERGE).untilAsserted(() -> {
+      // After a throttling storm the SDK's adaptive client-side rate limiter (RetryMode.ADAPTIVE_V2)
+      // may hold the first call after healing back for a whole call timeout before it recovers.
+      Duration converge = c.mode() == Mode.THROTTLING ? CONVERGE.plus(c.callTimeout()) : CONVERGE;
+      await().atMost(converge).untilAsserted(() -> {
         f.assertCurrent();
         assertThat(sample(f.operator.metrics(), M + "namespaces_backing_off")).isZero();
       });
