@@ -21,6 +21,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
@@ -34,7 +35,7 @@ import sites.deco.buildsecrets.testbed.TestBed;
  * but what they resolve to can change under a running process (a role swapped to another account's
  * and picked up by the credential refresh, an endpoint that now leads to another region). A proxy
  * on the operator's endpoint emulates it by re-filing every request under another region or
- * account (see {@link RedirectingProxy}); moto keeps regions and accounts apart. At start-up the
+ * account (see {@link FaultProxy#toRegion}); moto keeps regions and accounts apart. At start-up the
  * process is given the other region ({@code AWS_REGION}) or another account's credentials.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -48,7 +49,7 @@ class DeletionGuardE2EIT {
 
   static TestBed bed;
   static Sites sites;
-  static RedirectingProxy proxy;
+  static FaultProxy proxy;
   static SecretEvents events;
   static OperatorProcess op;
   static final List<String> fleet = new ArrayList<>();
@@ -58,7 +59,7 @@ class DeletionGuardE2EIT {
   static void start() throws Exception {
     bed = TestBed.get();
     sites = new Sites(bed, Sites.isolated("guard-e2e"));
-    proxy = new RedirectingProxy(bed.motoUrl());
+    proxy = new FaultProxy(bed.motoUrl());
     otherAccount = assumeRoleInAnotherAccount();
     for (int i = 0; i < FLEET; i++) {
       String site = Sites.fresh("g");

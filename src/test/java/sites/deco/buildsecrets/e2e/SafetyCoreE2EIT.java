@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
@@ -101,7 +102,7 @@ class SafetyCoreE2EIT {
   void anotherRegionInPerKeyModeWithEveryNamespaceForceSyncedDeletesNothing() throws Exception {
     Sites sites = new Sites(bed, Sites.isolated("swap-e2e"));
     List<String> all = fleet(sites);
-    RedirectingProxy proxy = new RedirectingProxy(bed.motoUrl());
+    FaultProxy proxy = new FaultProxy(bed.motoUrl());
     open.add(proxy);
     OperatorProcess op = operator(sites, "swap-get", Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", proxy.url()),
         "--change-detection=get");

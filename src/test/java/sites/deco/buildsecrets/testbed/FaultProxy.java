@@ -24,6 +24,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * A loopback HTTP/1.1 proxy in front of moto that breaks a chosen fraction of requests the ways
@@ -32,6 +33,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Requests are read whole (headers and a Content-Length body, as the AWS SDK sends them) before
  * the fault is chosen, so a fault always hits a request the operator really made.
+ *
+ * <p>It can also re-file forwarded requests under another region or account by rewriting the SigV4
+ * {@code Authorization} header ({@link #toRegion}, {@link #toAccount}): what a running process sees
+ * when what its fixed configuration resolves to changes under it (an IRSA / Pod Identity role
+ * swapped to another account's, or an endpoint that now leads to another region). moto checks no
+ * signature, so the rewritten request is served, and moto keeps regions and accounts apart.
  */
 public final class FaultProxy implements AutoCloseable {
   /**
@@ -87,6 +94,7 @@ public final class FaultProxy implements AutoCloseable {
   private final AtomicLong forwarded = new AtomicLong();
   private final Map<Mode, AtomicLong> injected = new EnumMap<>(Mode.class);
   private volatile Fault fault;
+  private volatile UnaryOperator<String> authorization = UnaryOperator.identity();
   /** Released on heal or close: hung requests then lose their connection. */
   private volatile CountDownLatch hangs = new CountDownLatch(1);
 
@@ -120,6 +128,21 @@ public final class FaultProxy implements AutoCloseable {
   public synchronized void heal() {
     fault = null;
     hangs.countDown();
+  }
+
+  /** Requests signed for region {@code from} are filed under region {@code to}. */
+  public void toRegion(String from, String to) {
+    authorization = a -> a.replace("/" + from + "/secretsmanager/", "/" + to + "/secretsmanager/");
+  }
+
+  /** Requests are filed under the account that owns {@code accessKeyId}. */
+  public void toAccount(String accessKeyId) {
+    authorization = a -> a.replaceFirst("Credential=[^/]+/", "Credential=" + accessKeyId + "/");
+  }
+
+  /** Requests are forwarded as signed again. */
+  public void passThrough() {
+    authorization = UnaryOperator.identity();
   }
 
   public long injected(Mode mode) {
@@ -207,8 +230,9 @@ public final class FaultProxy implements AutoCloseable {
             ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofByteArray(request.body()));
     request.headers().forEach((name, value) -> {
-      if (!NOT_FORWARDED.contains(name.toLowerCase(Locale.ROOT))) {
-        b.header(name, value);
+      String lower = name.toLowerCase(Locale.ROOT);
+      if (!NOT_FORWARDED.contains(lower)) {
+        b.header(name, lower.equals("authorization") ? authorization.apply(value) : value);
       }
     });
     HttpResponse<byte[]> response = forwarder.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
