@@ -187,10 +187,9 @@ class Kube:
                  _content_type="application/merge-patch+json")
 
     def hold_connection(self, ns):
-        """Reads namespace ns keeping its pooled connection until the response is released."""
-        resp = self.core.read_namespace(ns, _preload_content=False)
-        resp.data  # noqa: B018 (read the body; urllib3 keeps the connection until release_conn)
-        return resp
+        """Reads namespace ns but not the response's body: its pooled connection stays taken until
+        the caller reads it (urllib3 then puts the connection back into the pool)."""
+        return self.core.read_namespace(ns, _preload_content=False, _request_timeout=60)
 
     def namespaces(self):
         return self.raw(self.core.list_namespace)["items"]
@@ -215,7 +214,8 @@ class Kube:
 
     def metrics(self):
         """The API server's /metrics text."""
-        return self.api.rest_client.GET(self.api.configuration.host + "/metrics", _request_timeout=30).data.decode()
+        return self.api.rest_client.pool_manager.request("GET", self.api.configuration.host + "/metrics",
+                                                         timeout=30).data.decode()
 
 
 def decoded(secret):
@@ -686,7 +686,7 @@ def main():
                 # 20 connections held at once are 20 in the client's pool, all open for the PATCHes.
                 held = kube.hold_connection(f"sites-{s}")
                 holding.wait()
-                held.release_conn()
+                held.read()
                 barrier.wait()
                 started[s] = time.monotonic()
                 kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})

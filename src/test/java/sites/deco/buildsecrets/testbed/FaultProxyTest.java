@@ -87,8 +87,20 @@ class FaultProxyTest {
     return ok;
   }
 
-  private static String url(HttpServer server) {
-    return "http://127.0.0.1:" + server.getAddress().getPort();
+  @FunctionalInterface
+  private interface ProxyCheck {
+    void run(FaultProxy proxy, HttpClient client) throws Exception;
+  }
+
+  /** Runs check against a proxy in front of an upstream answering 200 "ok" to everything. */
+  private static void withProxy(ProxyCheck check) throws Exception {
+    HttpServer ok = upstream();
+    try (FaultProxy proxy = new FaultProxy("http://127.0.0.1:" + ok.getAddress().getPort());
+        HttpClient client = HttpClient.newHttpClient()) {
+      check.run(proxy, client);
+    } finally {
+      ok.stop(0);
+    }
   }
 
   private static HttpResponse<String> call(HttpClient client, String url, String target) throws Exception {
@@ -109,8 +121,7 @@ class FaultProxyTest {
 
   @Test
   void countsEveryRequestByOperationAndTimesTheForwarding() throws Exception {
-    HttpServer ok = upstream();
-    try (FaultProxy proxy = new FaultProxy(url(ok)); HttpClient client = HttpClient.newHttpClient()) {
+    withProxy((proxy, client) -> {
       double before = System.currentTimeMillis() / 1000.0;
       call(client, proxy.url() + "/", "secretsmanager.GetSecretValue");
       call(client, proxy.url() + "/", "secretsmanager.GetSecretValue");
@@ -126,30 +137,24 @@ class FaultProxyTest {
       proxy.reset();
       assertThat(proxy.counts()).isEmpty();
       assertThat(proxy.forwarded()).isEqualTo(4);
-    } finally {
-      ok.stop(0);
-    }
+    });
   }
 
   @Test
   void addsTheLatencyBeforeForwarding() throws Exception {
-    HttpServer ok = upstream();
-    try (FaultProxy proxy = new FaultProxy(url(ok)); HttpClient client = HttpClient.newHttpClient()) {
+    withProxy((proxy, client) -> {
       proxy.latency(Duration.ofMillis(300));
       long start = System.nanoTime();
       assertThat(call(client, proxy.url() + "/", "secretsmanager.DescribeSecret").body()).isEqualTo("ok");
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
       // the wait is before forwarding, so it is not upstream time
       assertThat(proxy.seconds().get("DescribeSecret")).isLessThan(0.3);
-    } finally {
-      ok.stop(0);
-    }
+    });
   }
 
   @Test
   void throttlesOverTheScaledQuotaAndRecordsThePeak() throws Exception {
-    HttpServer ok = upstream();
-    try (FaultProxy proxy = new FaultProxy(url(ok)); HttpClient client = HttpClient.newHttpClient()) {
+    withProxy((proxy, client) -> {
       proxy.quotas(0.05); // ListSecrets 100/s -> 5/s; GetSecretValue+DescribeSecret 10000/s -> 500/s
       int throttled = 0;
       for (int i = 0; i < 8; i++) {
@@ -167,15 +172,12 @@ class FaultProxyTest {
       assertThat(call(client, proxy.url() + "/", "secretsmanager.GetSecretValue").statusCode()).isEqualTo(200);
       assertThat(proxy.counts()).containsEntry("ListSecrets", 8L);
       assertThat(proxy.forwarded()).isEqualTo(8 - throttled + 1);
-    } finally {
-      ok.stop(0);
-    }
+    });
   }
 
   @Test
   void answersTheControlApiWithoutCountingOrForwardingIt() throws Exception {
-    HttpServer ok = upstream();
-    try (FaultProxy proxy = new FaultProxy(url(ok)); HttpClient client = HttpClient.newHttpClient()) {
+    withProxy((proxy, client) -> {
       proxy.quotas(1);
       call(client, proxy.url() + "/", "secretsmanager.BatchGetSecretValue");
       String control = proxy.url() + FaultProxy.CONTROL;
@@ -192,8 +194,6 @@ class FaultProxyTest {
       assertThat(client.send(HttpRequest.newBuilder(URI.create(control + "nothing")).build(),
           HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
       assertThat(proxy.forwarded()).isEqualTo(1);
-    } finally {
-      ok.stop(0);
-    }
+    });
   }
 }
