@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import socket
-import ssl
 import statistics
 import subprocess
 import sys
@@ -17,9 +16,13 @@ import time
 import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import watch as k8s_watch
+from kubernetes.client.rest import ApiException
+from prometheus_client.parser import text_string_to_metric_families
 
 OPT_IN = "deco.sites/build-secrets-managed"
 FORCE_SYNC = "deco.sites/build-secrets-sync"
@@ -55,150 +58,73 @@ def pct(values, p):
     return s[max(0, math.ceil(p / 100 * len(s)) - 1)]
 
 
-# --- counting proxy in front of moto ---------------------------------------------------------------
+# --- the proxy in front of moto: FaultProxy (src/test/java/.../testbed/FaultProxy.java) ------------
 
-class Server(ThreadingHTTPServer):
-    # socketserver's listen backlog is 5: a burst of new connections from the operator's HTTP pool
-    # overflowed it and waited for SYN retransmits (1 s, then 3 s), which measured the proxy.
-    request_queue_size = 1024
+class Proxy:
+    """FaultProxy, the e2e suites' proxy, run as a separate process in front of moto: it counts every
+    Secrets Manager request by operation, adds --sm-latency-ms, and (load) applies the request quotas.
+    This is the bench's view of its control API (/__proxy/...). Times are time.monotonic() here and
+    epoch seconds there."""
 
+    def __init__(self, java, classes, upstream, latency_ms=0, quota_scale=None):
+        cmd = [java, "-XX:+UseSerialGC", "-cp", classes, "sites.deco.buildsecrets.testbed.FaultProxy",
+               "--upstream", upstream, "--latency-ms", str(latency_ms)]
+        if quota_scale is not None:
+            cmd += ["--quota-scale", str(quota_scale)]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http://127.0.0.1:"):
+            self.proc.kill()
+            raise RuntimeError(f"FaultProxy did not start (exit {self.proc.wait()}): {self.url!r}")
+        self.port = urllib.parse.urlsplit(self.url).port
+        self.local = threading.local()  # one keep-alive connection per thread
 
-class CountingProxy:
-    """Forwards every request to moto and counts it by X-Amz-Target. GET /__counts, POST /__reset."""
-
-    def __init__(self, upstream, latency_ms=0):
-        self.upstream = urllib.parse.urlsplit(upstream)
-        self.latency = latency_ms / 1000.0
-        self.lock = threading.Lock()
-        self.counts = {}
-        self.seconds = {}
-        self.timeline = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # One send per response and no Nagle: headers and body written separately would meet
-            # the client's delayed ACK and add ~40 ms to every call, which real AWS does not.
-            disable_nagle_algorithm = True
-            wbufsize = 1 << 20
-
-            def log_message(self, *a):
-                pass
-
-            def do_GET(self):
-                if self.path == "/__counts":
-                    return self._json(proxy.snapshot())
-                self._forward()
-
-            def do_POST(self):
-                if self.path == "/__reset":
-                    proxy.reset()
-                    return self._json({})
-                self._forward()
-
-            do_PUT = do_DELETE = do_HEAD = _fwd = lambda self: self._forward()
-
-            def _json(self, obj):
-                body = json.dumps(obj).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _throttled(self):
-                err = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"}).encode()
-                self.send_response(400)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("x-amzn-ErrorType", "ThrottlingException")
-                self.send_header("Content-Length", str(len(err)))
-                self.end_headers()
-                self.wfile.write(err)
-
-            def _forward(self):
-                t_in = time.monotonic()
-                n = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(n) if n else None
-                target = self.headers.get("X-Amz-Target") or f"(no target) {self.command}"
-                op = target.split(".", 1)[-1]
-                proxy.count(op)
-                if not proxy.admit(op):
-                    return self._throttled()
-                if proxy.latency:
-                    time.sleep(proxy.latency)  # --sm-latency-ms: a round trip to a remote region
-                t0 = time.monotonic()
-                headers = {k: v for k, v in self.headers.items()
-                           if k.lower() not in ("connection", "keep-alive", "expect", "transfer-encoding")}
-                for attempt in (1, 2):
-                    conn = getattr(self, "_up", None)
-                    if conn is None:
-                        conn = self._up = http.client.HTTPConnection(
-                            proxy.upstream.hostname, proxy.upstream.port, timeout=60)
-                    try:
-                        conn.request(self.command, self.path, body=body, headers=headers)
-                        resp = conn.getresponse()
-                        data = resp.read()
-                        break
-                    except (OSError, http.client.HTTPException):
-                        conn.close()
-                        self._up = None
-                        if attempt == 2:
-                            self.send_error(502)
-                            return
-                proxy.took(op, time.monotonic() - t0, t_in)
-                self.send_response(resp.status)
-                for k, v in resp.getheaders():
-                    if k.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"):
-                        self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = Server(("127.0.0.1", free_port()), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True, name="proxy").start()
-
-    def count(self, op):
-        with self.lock:
-            self.counts[op] = self.counts.get(op, 0) + 1
-
-    def admit(self, op):
-        """Whether to forward this request; a subclass may answer ThrottlingException instead."""
-        return True
-
-    def took(self, op, seconds, arrived):
-        with self.lock:
-            self.seconds[op] = self.seconds.get(op, 0.0) + seconds
-            self.timeline.append((arrived, time.monotonic(), op))
-
-    def timing(self, since, until):
-        """Of the requests that arrived in [since, until]: how long the span was, how much of it
-        a request was in flight at the proxy (moto included), and the rest (operator side)."""
-        with self.lock:
-            reqs = [r for r in self.timeline if since <= r[0] <= until]
-        if not reqs:
-            return {}
-        span = max(r[1] for r in reqs) - min(r[0] for r in reqs)
-        busy = sum(r[1] - r[0] for r in reqs)
-        return {"requests": len(reqs), "span_s": round(span, 2), "in_proxy_and_moto_s": round(busy, 2),
-                "between_requests_s": round(span - busy, 2)}
-
-    def time_snapshot(self):
-        with self.lock:
-            return dict(self.seconds)
+    def _call(self, method, path):
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            try:
+                conn.request(method, "/__proxy/" + path)
+                resp = conn.getresponse()
+                body = resp.read()
+                if resp.status != 200:
+                    raise RuntimeError(f"proxy {method} {path}: HTTP {resp.status}: {body[:200]!r}")
+                return json.loads(body)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise
 
     def snapshot(self):
-        with self.lock:
-            return dict(self.counts)
+        """Requests by operation since the last reset."""
+        return self._call("GET", "counts")
+
+    def time_snapshot(self):
+        """Seconds spent forwarding to moto, by operation, since the last reset."""
+        return self._call("GET", "seconds")
+
+    def timing(self, since, until):
+        """Of the requests that arrived in [since, until] (time.monotonic()): how long the span was,
+        how much of it a request was in flight at the proxy (moto included), and the rest (operator side)."""
+        to_epoch = time.time() - time.monotonic()
+        return self._call("GET", f"timing?since={since + to_epoch:.6f}&until={until + to_epoch:.6f}")
+
+    def quota(self):
+        """{"limits": per second by quota, "throttled": by operation, "peaks": most in one second by quota}."""
+        return self._call("GET", "quota")
 
     def reset(self):
-        with self.lock:
-            self.counts = {}
-            self.seconds = {}
+        self._call("POST", "reset")
 
     def close(self):
-        self.server.shutdown()
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def delta(after, before):
@@ -206,64 +132,90 @@ def delta(after, before):
     return {k: v for k, v in sorted(out.items()) if v}
 
 
-# --- a small Kubernetes API client (admin client cert, one keep-alive connection per thread) -------
+def samples(text, prefix):
+    """The (name, labels, value) of every Prometheus sample in text whose name starts with prefix."""
+    for family in text_string_to_metric_families(text or ""):
+        for s in family.samples:
+            if s.name.startswith(prefix):
+                yield s.name, s.labels, s.value
+
+
+def heap_mb(text):
+    """jvm_memory_used_bytes{area="heap"} summed over the pools, in MiB."""
+    return sum(v for _, labels, v in samples(text, "jvm_memory_used_bytes") if labels.get("area") == "heap") / 2**20
+
+
+# --- the Kubernetes API: the official client, with the test bed's admin client certificate ----------
 
 class Kube:
+    """The calls the bench makes, as plain dicts (JSON as the API server sent it, no model objects)."""
+
     def __init__(self, url, pki):
-        u = urllib.parse.urlsplit(url)
-        self.host, self.port = u.hostname, u.port
-        self.ctx = ssl.create_default_context(cafile=os.path.join(pki, "ca.crt"))
-        self.ctx.load_cert_chain(os.path.join(pki, "admin.crt"), os.path.join(pki, "admin.key"))
-        self.local = threading.local()
+        cfg = k8s.Configuration()
+        cfg.host = url
+        cfg.ssl_ca_cert = os.path.join(pki, "ca.crt")
+        cfg.cert_file = os.path.join(pki, "admin.crt")
+        cfg.key_file = os.path.join(pki, "admin.key")
+        cfg.connection_pool_maxsize = 32  # above the 20-thread burst: no request queues for a connection
+        cfg.retries = 3
+        self.api = k8s.ApiClient(cfg)
+        self.core = k8s.CoreV1Api(self.api)
 
-    def call(self, method, path, body=None, ctype="application/json"):
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Accept": "application/json"}
-        if data is not None:
-            headers["Content-Type"] = ctype
-        for attempt in (1, 2, 3):
-            conn = getattr(self.local, "conn", None)
-            if conn is None:
-                conn = self.local.conn = http.client.HTTPSConnection(self.host, self.port, context=self.ctx, timeout=60)
-            try:
-                conn.request(method, path, body=data, headers=headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-                return resp.status, (json.loads(raw) if raw else None)
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if attempt == 3:
-                    raise
-                time.sleep(0.1)
-
-    def must(self, method, path, body=None, ctype="application/json", ok=(200, 201, 202)):
-        status, obj = self.call(method, path, body, ctype)
-        if status not in ok:
-            raise RuntimeError(f"{method} {path}: HTTP {status}: {str(obj)[:300]}")
-        return obj
+    @staticmethod
+    def raw(call, *args, ok_missing=False, **kwargs):
+        """call's JSON as a dict; None for a 404 when ok_missing."""
+        try:
+            resp = call(*args, _preload_content=False, _request_timeout=60, **kwargs)
+        except ApiException as e:
+            if ok_missing and e.status == 404:
+                return None
+            raise
+        return json.loads(resp.data) if resp.data else None
 
     def ensure_namespace(self, name, annotations):
-        status, obj = self.call("POST", "/api/v1/namespaces",
-                                {"apiVersion": "v1", "kind": "Namespace",
-                                 "metadata": {"name": name, "annotations": annotations}})
-        if status == 409:  # reused test bed: force the wanted opt-in state
-            want = {OPT_IN: annotations.get(OPT_IN), FORCE_SYNC: None}
-            self.annotate(name, want)
-        elif status not in (200, 201):
-            raise RuntimeError(f"create namespace {name}: HTTP {status}: {obj}")
+        try:
+            self.raw(self.core.create_namespace, {"apiVersion": "v1", "kind": "Namespace",
+                                                  "metadata": {"name": name, "annotations": annotations}})
+        except ApiException as e:
+            if e.status != 409:
+                raise RuntimeError(f"create namespace {name}: HTTP {e.status}: {str(e.body)[:300]}") from None
+            # reused test bed: force the wanted opt-in state
+            self.annotate(name, {OPT_IN: annotations.get(OPT_IN), FORCE_SYNC: None})
 
     def annotate(self, ns, annotations):
-        self.must("PATCH", f"/api/v1/namespaces/{ns}", {"metadata": {"annotations": annotations}},
-                  "application/merge-patch+json")
+        self.raw(self.core.patch_namespace, ns, {"metadata": {"annotations": annotations}},
+                 _content_type="application/merge-patch+json")
+
+    def hold_connection(self, ns):
+        """Reads namespace ns but not the response's body: its pooled connection stays taken until
+        the caller reads it (urllib3 then puts the connection back into the pool)."""
+        return self.core.read_namespace(ns, _preload_content=False, _request_timeout=60)
+
+    def namespaces(self):
+        return self.raw(self.core.list_namespace)["items"]
 
     def secret(self, ns, name=SECRET):
-        status, obj = self.call("GET", f"/api/v1/namespaces/{ns}/secrets/{name}")
-        return obj if status == 200 else None
+        return self.raw(self.core.read_namespaced_secret, name, ns, ok_missing=True)
+
+    def create_secret(self, ns, body):
+        self.raw(self.core.create_namespaced_secret, ns, body)
+
+    def delete_secret(self, ns, name=SECRET):
+        self.raw(self.core.delete_namespaced_secret, name, ns, ok_missing=True)
+
+    def delete_secrets(self, ns):
+        self.raw(self.core.delete_collection_namespaced_secret, ns)
+
+    def list_build_secrets(self):
+        return self.raw(self.core.list_secret_for_all_namespaces, field_selector=f"metadata.name={SECRET}")
 
     def build_secrets(self):
-        sel = urllib.parse.quote(f"metadata.name={SECRET}")
-        return self.must("GET", f"/api/v1/secrets?fieldSelector={sel}")["items"]
+        return self.list_build_secrets()["items"]
+
+    def metrics(self):
+        """The API server's /metrics text."""
+        return self.api.rest_client.pool_manager.request("GET", self.api.configuration.host + "/metrics",
+                                                         timeout=30).data.decode()
 
 
 def decoded(secret):
@@ -287,27 +239,24 @@ class SecretWatch:
                 self.cond.wait(1)
 
     def _run(self):
-        sel = urllib.parse.quote(f"metadata.name={SECRET}")
         while not self.stopped:
-            listed = self.kube.must("GET", f"/api/v1/secrets?fieldSelector={sel}")
+            listed = self.kube.list_build_secrets()
             with self.cond:
                 self.data = {s["metadata"]["namespace"]: decoded(s) for s in listed["items"]}
                 self.matching = {ns for ns, d in self.expected.items() if self.data.get(ns) == d}
                 self.ready = True
                 self.cond.notify_all()
-            rv = listed["metadata"]["resourceVersion"]
-            conn = http.client.HTTPSConnection(self.kube.host, self.kube.port, context=self.kube.ctx, timeout=None)
             try:
-                conn.request("GET", f"/api/v1/secrets?watch=1&fieldSelector={sel}&resourceVersion={rv}"
-                                    "&timeoutSeconds=3600", headers={"Accept": "application/json"})
-                resp = conn.getresponse()
-                while not self.stopped:
-                    line = resp.readline()
-                    if not line:
+                # timeout_seconds: the client's watch raises on an expired resourceVersion (an ERROR
+                # event, 410 Gone) instead of retrying; either way, list again.
+                for ev in k8s_watch.Watch().stream(
+                        self.kube.core.list_secret_for_all_namespaces, field_selector=f"metadata.name={SECRET}",
+                        resource_version=listed["metadata"]["resourceVersion"], timeout_seconds=3600,
+                        deserialize=False):
+                    if self.stopped:
                         break
-                    ev = json.loads(line)
                     if ev["type"] not in ("ADDED", "MODIFIED", "DELETED"):
-                        break  # ERROR (e.g. 410 Gone): list again
+                        break  # e.g. BOOKMARK: list again
                     ns = ev["object"]["metadata"]["namespace"]
                     with self.cond:
                         self.when[ns] = time.monotonic()
@@ -321,10 +270,8 @@ class SecretWatch:
                             else:
                                 self.matching.discard(ns)
                         self.cond.notify_all()
-            except (OSError, http.client.HTTPException, ValueError):
+            except (ApiException, OSError, urllib3.exceptions.HTTPError, ValueError):
                 time.sleep(0.2)
-            finally:
-                conn.close()
 
     def wait(self, predicate, timeout, what, alive=lambda: None, namespaces=()):
         """Blocks until predicate(data) holds; returns when the last event about `namespaces`
@@ -356,16 +303,10 @@ class SecretWatch:
 
 def apiserver_requests(kube):
     """apiserver_request_total summed by verb and resource (the API server's own count)."""
-    conn = http.client.HTTPSConnection(kube.host, kube.port, context=kube.ctx, timeout=30)
-    conn.request("GET", "/metrics")
-    body = conn.getresponse().read().decode()
-    conn.close()
     out = {}
-    for line in body.splitlines():
-        if line.startswith("apiserver_request_total{"):
-            labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
-            key = f"{labels.get('verb')} {labels.get('resource')}"
-            out[key] = out.get(key, 0) + float(line.rsplit(" ", 1)[1])
+    for _, labels, value in samples(kube.metrics(), "apiserver_request_total"):
+        key = f"{labels.get('verb')} {labels.get('resource')}"
+        out[key] = out.get(key, 0) + value
     return out
 
 
@@ -491,18 +432,13 @@ class Operator:
             time.sleep(0.02)
         raise RuntimeError("operator not ready")
 
-    def metric(self, prefix):
-        """The sum of every sample whose line starts with prefix."""
+    def metric(self, name, **labels):
+        """The sum of every sample of /metrics named name that has (at least) these labels."""
         _, body = self.http(self.metrics_port, "/metrics")
-        return sum(float(l.rsplit(" ", 1)[1]) for l in (body or "").splitlines() if l.startswith(prefix))
+        return sum(v for n, l, v in samples(body, name) if n == name and l.items() >= labels.items())
 
     def heap_used_mb(self):
-        _, body = self.http(self.metrics_port, "/metrics")
-        total = 0.0
-        for line in (body or "").splitlines():
-            if line.startswith("jvm_memory_used_bytes{") and 'area="heap"' in line:
-                total += float(line.rsplit(" ", 1)[1])
-        return total / 2**20
+        return heap_mb(self.http(self.metrics_port, "/metrics")[1])
 
     def status(self, field):
         """A field of /proc/<pid>/status, as a number (kB for sizes)."""
@@ -571,7 +507,7 @@ def main():
     ap.add_argument("--bench-classes", required=True, help="where RawCreate.class was compiled")
     ap.add_argument("--chart-values", required=True)
     ap.add_argument("--sm-latency-ms", type=float, default=0,
-                    help="added by the counting proxy to every Secrets Manager request (a remote region)")
+                    help="added by the proxy to every Secrets Manager request (a remote region)")
     ap.add_argument("--no-get-mode", action="store_true",
                     help="skip the per-key comparison (it takes N/20 s; meant for N=10,000 runs)")
     ap.add_argument("--quick", action="store_true",
@@ -603,13 +539,13 @@ def main():
     c.request("POST", "/moto-api/reset")
     c.getresponse().read()
     wanted = {f"sites-{s}" for s in bench_sites}
-    for ns in kube.must("GET", "/api/v1/namespaces")["items"]:
+    for ns in kube.namespaces():
         name = ns["metadata"]["name"]
         if name.startswith("sites-bench-") and name not in wanted \
                 and (ns["metadata"].get("annotations") or {}).get(OPT_IN):
             kube.annotate(name, {OPT_IN: None})
     stale = [s for s in kube.build_secrets() if s["metadata"]["namespace"].startswith("sites-bench-")]
-    parallel(lambda s: kube.call("DELETE", f"/api/v1/namespaces/{s['metadata']['namespace']}/secrets/{SECRET}"), stale)
+    parallel(lambda s: kube.delete_secret(s["metadata"]["namespace"]), stale)
 
     # 2. Upstream keys straight into moto (not counted), then namespaces and unrelated Secrets.
     t = time.monotonic()
@@ -621,15 +557,14 @@ def main():
     parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {}), optin_sites + late_sites)
     unrelated_ns = [f"unrelated-{k}" for k in range(10)] if m else []
     parallel(lambda ns: kube.ensure_namespace(ns, {}), unrelated_ns)
-    parallel(lambda i: kube.call("POST", f"/api/v1/namespaces/unrelated-{i % 10}/secrets",
-                                 secret_body(f"unrelated-{i}", f"u{i}")), range(m))
+    parallel(lambda i: kube.create_secret(f"unrelated-{i % 10}", secret_body(f"unrelated-{i}", f"u{i}")), range(m))
     log(f"{n}+{len(optin_sites) + len(late_sites)} namespaces and {m} unrelated Secrets in {time.monotonic() - t:.1f}s")
 
     # 3. The baseline: the same API server, client library (fabric8), JVM and JVM options creating N
     # Secrets with the operator's concurrency, timed from process launch like the cold sync.
     raw_ns = [f"raw-{k}" for k in range(50)]
     parallel(lambda ns: kube.ensure_namespace(ns, {}), raw_ns)
-    parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
+    parallel(kube.delete_secrets, raw_ns)
     t = time.monotonic()
     raw = subprocess.run([*jvm_cmd, "-cp", f"{a.jar}:{a.bench_classes}", "RawCreate", str(n), str(WORKERS), "raw-",
                           str(len(raw_ns))], env=dict(os.environ, **jvm_env), capture_output=True, text=True)
@@ -638,10 +573,10 @@ def main():
     if raw.returncode != 0 or not done:
         raise RuntimeError(f"RawCreate failed ({raw.returncode}): {raw.stderr[-2000:]}")
     raw_loop = float(done[-1].split()[-1])
-    parallel(lambda ns: kube.call("DELETE", f"/api/v1/namespaces/{ns}/secrets"), raw_ns)
+    parallel(kube.delete_secrets, raw_ns)
     log(f"raw create of {n} Secrets: {raw_create:.2f}s from launch ({raw_loop:.2f}s in the create loop)")
 
-    proxy = CountingProxy(moto_url, a.sm_latency_ms)
+    proxy = Proxy(a.java, a.bench_classes, moto_url, a.sm_latency_ms)
     env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url, **jvm_env)
     res = {"namespaces": n}
     by_op = {}
@@ -742,13 +677,16 @@ def main():
             tag = f"burst{r}-{uuid.uuid4().hex[:8]}"
             parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build",
                                                    SecretString=json.dumps(payload(s, tag))), burst_sites, 8)
-            barrier = threading.Barrier(len(burst_sites))
+            holding, barrier = threading.Barrier(len(burst_sites)), threading.Barrier(len(burst_sites))
             started = {}
 
-            def annotate_at_once(s, tag=tag, barrier=barrier, started=started):
+            def annotate_at_once(s, tag=tag, holding=holding, barrier=barrier, started=started):
                 # Each thread's connection is opened (TLS handshake) before the barrier, so the
-                # latencies measure the operator, not 20 Python handshakes contending for the GIL.
-                kube.call("GET", f"/api/v1/namespaces/sites-{s}")
+                # latencies measure the operator, not 20 Python handshakes contending for the GIL:
+                # 20 connections held at once are 20 in the client's pool, all open for the PATCHes.
+                held = kube.hold_connection(f"sites-{s}")
+                holding.wait()
+                held.read()
                 barrier.wait()
                 started[s] = time.monotonic()
                 kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
@@ -889,13 +827,13 @@ def main():
                       ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"], proxy,
                       "bench-events-burst")
         op.wait_ready()
-        applied = 'deco_operator_buildsecrets_change_events_total{outcome="applied"'
+        applied = dict(name="deco_operator_buildsecrets_change_events_total", outcome="applied")
         deadline = time.monotonic() + 600
         t0 = time.monotonic()
-        while op.metric(applied) < n:
+        while op.metric(**applied) < n:
             op.check_alive()
             if time.monotonic() > deadline:
-                raise RuntimeError(f"only {op.metric(applied)} of {n} events applied in 600 s")
+                raise RuntimeError(f"only {op.metric(**applied)} of {n} events applied in 600 s")
             time.sleep(0.1)
         burst_s = time.monotonic() - t0
         time.sleep(2)
@@ -905,10 +843,10 @@ def main():
         log(f"change events, burst of {n} queued events: applied in {burst_s:.2f}s, requests {by_op['event_burst']} "
             f"(ListSecrets is the start-up listing)")
         # Idle: long polling only.
-        receives = 'deco_operator_buildsecrets_change_event_queue_requests_total{operation="receive"'
-        r0 = op.metric(receives)
+        receives = dict(name="deco_operator_buildsecrets_change_event_queue_requests_total", operation="receive")
+        r0 = op.metric(**receives)
         time.sleep(60)
-        res["sqs_requests_idle_per_minute"] = int(op.metric(receives) - r0)
+        res["sqs_requests_idle_per_minute"] = int(op.metric(**receives) - r0)
         log(f"change events, idle: {res['sqs_requests_idle_per_minute']} SQS receives in 60 s")
         op.stop()
         op = None

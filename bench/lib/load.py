@@ -13,12 +13,10 @@ throttles). Checked and printed as the last line of stdout, one JSON object:
   - every Secret holds its key's latest value at the end.
 """
 import argparse
-import collections
 import http.client
 import json
 import os
 import random
-import re
 import subprocess
 import sys
 import threading
@@ -29,57 +27,19 @@ import boto3
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
-from bench import OPT_IN, Kube, Operator, SecretWatch, free_port, log, parallel, payload  # noqa: E402
-
-# Requests per second per Region, by quota (reference notes §2).
-QUOTAS = {"GetSecretValue": "GetSecretValue+DescribeSecret", "DescribeSecret": "GetSecretValue+DescribeSecret",
-          "BatchGetSecretValue": "BatchGetSecretValue", "ListSecrets": "ListSecrets"}
-LIMITS = {"GetSecretValue+DescribeSecret": 10000, "BatchGetSecretValue": 100, "ListSecrets": 100}
-
-
-class QuotaProxy(bench.CountingProxy):
-    """bench.CountingProxy that first applies each operation's per-second quota over a sliding
-    one-second window: a request over it gets the HTTP 400 ThrottlingException that Secrets
-    Manager returns, and is counted (and not forwarded)."""
-
-    def __init__(self, upstream, scale=1.0):
-        self.limits = {q: max(1, int(v * scale)) for q, v in LIMITS.items()}
-        self.quota_lock = threading.Lock()
-        self.throttled = collections.Counter()
-        self.windows = {q: collections.deque() for q in LIMITS}
-        self.peak = collections.Counter()  # highest count seen in any one-second window
-        super().__init__(upstream)
-
-    def admit(self, op):
-        now = time.monotonic()
-        with self.quota_lock:
-            quota = QUOTAS.get(op)
-            if quota is None:
-                return True
-            w = self.windows[quota]
-            while w and w[0] <= now - 1.0:
-                w.popleft()
-            if len(w) >= self.limits[quota]:
-                self.throttled[op] += 1
-                return False
-            w.append(now)
-            self.peak[quota] = max(self.peak[quota], len(w))
-            return True
-
+from bench import OPT_IN, Kube, Operator, Proxy, SecretWatch, log, parallel, payload  # noqa: E402
 
 def scrape(op):
     """The backlog gauges and heap from the operator's /metrics."""
-    status, body = op.http(op.metrics_port, "/metrics")
-    out = {"queue": 0.0, "executing": 0.0, "heap_mb": 0.0, "gauges": 0}
-    for line in (body or "").splitlines():
-        if line.startswith("operator_sdk_reconciliations_queue_size"):
-            out["queue"] += float(line.rsplit(" ", 1)[1])
+    _, body = op.http(op.metrics_port, "/metrics")
+    out = {"queue": 0.0, "executing": 0.0, "heap_mb": bench.heap_mb(body), "gauges": 0}
+    for name, _, value in bench.samples(body, "operator_sdk_reconciliations_"):
+        if name.startswith("operator_sdk_reconciliations_queue_size"):
+            out["queue"] += value
             out["gauges"] += 1
-        elif line.startswith("operator_sdk_reconciliations_executions"):
-            out["executing"] += float(line.rsplit(" ", 1)[1])
+        elif name.startswith("operator_sdk_reconciliations_executions"):
+            out["executing"] += value
             out["gauges"] += 1
-        elif line.startswith("jvm_memory_used_bytes{") and 'area="heap"' in line:
-            out["heap_mb"] += float(line.rsplit(" ", 1)[1]) / 2**20
     return out
 
 
@@ -113,6 +73,7 @@ def main():
     ap.add_argument("--java", required=True)
     ap.add_argument("--jcmd", required=True)
     ap.add_argument("--runtime", default="")
+    ap.add_argument("--bench-classes", required=True, help="where FaultProxy.class was compiled")
     ap.add_argument("--chart-values", required=True)
     ap.add_argument("--log-dir", required=True)
     a = ap.parse_args()
@@ -128,13 +89,12 @@ def main():
     c.request("POST", "/moto-api/reset")
     c.getresponse().read()
     wanted = {f"sites-{s}" for s in sites}
-    for ns in kube.must("GET", "/api/v1/namespaces")["items"]:
+    for ns in kube.namespaces():
         name = ns["metadata"]["name"]
         if name.startswith("sites-") and name not in wanted and (ns["metadata"].get("annotations") or {}).get(OPT_IN):
             kube.annotate(name, {OPT_IN: None})
     stale = kube.build_secrets()
-    parallel(lambda s: kube.call("DELETE", f"/api/v1/namespaces/{s['metadata']['namespace']}/secrets/{bench.SECRET}"),
-             stale)
+    parallel(lambda s: kube.delete_secret(s["metadata"]["namespace"]), stale)
 
     # 2. N keys, N opted-in namespaces.
     t = time.monotonic()
@@ -145,10 +105,10 @@ def main():
     log(f"{n} namespaces in {time.monotonic() - t:.0f}s")
     setup_s = time.monotonic() - wall0
 
-    proxy = QuotaProxy(moto_url, a.quota_scale)
+    proxy = Proxy(a.java, a.bench_classes, moto_url, quota_scale=a.quota_scale)
     env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url, **bench.chart_jvm_env(a.chart_values))
     res = {"namespaces": n, "minutes": a.minutes, "changes_per_minute": max(1, round(n * a.change_percent / 100)),
-           "resync": a.resync, "quotas_per_second": proxy.limits}
+           "resync": a.resync, "quotas_per_second": proxy.quota()["limits"]}
     expected = {f"sites-{s}": payload(s) for s in sites}
     op = None
     samples = []
@@ -190,7 +150,7 @@ def main():
                                                   SecretString=json.dumps(payload(s, f"m{minute}"))), changed, 8)
             for s in changed:
                 expected[f"sites-{s}"] = payload(s, f"m{minute}")
-            log(f"minute {minute}: {per_minute} keys changed; throttled so far {dict(proxy.throttled)}; "
+            log(f"minute {minute}: {per_minute} keys changed; throttled so far {proxy.quota()['throttled']}; "
                 f"last sample {samples[-1] if samples else None}")
         while time.monotonic() < t0 + 60 * a.minutes:
             op.check_alive()
@@ -205,6 +165,7 @@ def main():
     finally:
         if op is not None:
             op.stop()
+        quota, counts = proxy.quota(), proxy.snapshot()
         proxy.close()
 
     # 4. Verdicts.
@@ -215,10 +176,10 @@ def main():
             per_minute_min.append(min(window))
     backlog = [s["queue"] + s["executing"] for s in samples]
     half = len(backlog) // 2
-    res["throttled"] = dict(proxy.throttled)
-    res["throttled_total"] = sum(proxy.throttled.values())
-    res["peak_requests_per_second"] = dict(proxy.peak)
-    res["sm_requests"] = dict(sorted(proxy.counts.items()))
+    res["throttled"] = quota["throttled"]
+    res["throttled_total"] = sum(quota["throttled"].values())
+    res["peak_requests_per_second"] = quota["peaks"]
+    res["sm_requests"] = dict(sorted(counts.items()))
     res["backlog"] = {"samples": len(backlog), "max": max(backlog, default=0),
                       "max_first_half": max(backlog[:half], default=0), "max_second_half": max(backlog[half:], default=0),
                       "min_per_minute": per_minute_min, "slope_per_minute": round(slope_per_minute(samples), 2)}

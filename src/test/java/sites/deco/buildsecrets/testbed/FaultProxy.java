@@ -14,12 +14,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -39,6 +43,14 @@ import java.util.function.UnaryOperator;
  * when what its fixed configuration resolves to changes under it (an IRSA / Pod Identity role
  * swapped to another account's, or an endpoint that now leads to another region). moto checks no
  * signature, so the rewritten request is served, and moto keeps regions and accounts apart.
+ *
+ * <p>It is also the benchmarks' proxy (bench/run, bench/load run it standalone, see {@link #main}):
+ * it counts every request by operation (the {@code X-Amz-Target} header's part after the last '.'),
+ * the seconds spent forwarding it (moto's time) and when it arrived and finished; it can add a
+ * latency before forwarding ({@link #latency}) and apply Secrets Manager's per-operation request
+ * quotas ({@link #quotas}). Standalone, a control API under {@code /__proxy/} answers JSON:
+ * {@code GET counts}, {@code GET seconds}, {@code GET timing?since=S&until=U} (epoch seconds),
+ * {@code GET quota}, {@code POST reset}.
  */
 public final class FaultProxy implements AutoCloseable {
   /**
@@ -86,6 +98,12 @@ public final class FaultProxy implements AutoCloseable {
 
   private record Fault(Mode mode, Fraction fraction) {}
 
+  /** One forwarded request: arrived and finished in epoch seconds. */
+  private record Span(double arrived, double finished, String operation) {}
+
+  /** The control API's reserved path prefix (never forwarded, never counted). */
+  public static final String CONTROL = "/__proxy/";
+
   private final ServerSocket server;
   private final URI upstream;
   private final HttpClient forwarder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -97,6 +115,13 @@ public final class FaultProxy implements AutoCloseable {
   private volatile UnaryOperator<String> authorization = UnaryOperator.identity();
   /** Released on heal or close: hung requests then lose their connection. */
   private volatile CountDownLatch hangs = new CountDownLatch(1);
+  /** Guards counts, seconds and timeline. */
+  private final Object stats = new Object();
+  private Map<String, Long> counts = new TreeMap<>();
+  private Map<String, Double> seconds = new TreeMap<>();
+  private final List<Span> timeline = new ArrayList<>();
+  private volatile Duration latency = Duration.ZERO;
+  private volatile Quotas quotas;
 
   public FaultProxy(String upstreamUrl) {
     this.upstream = URI.create(upstreamUrl);
@@ -104,7 +129,8 @@ public final class FaultProxy implements AutoCloseable {
       injected.put(m, new AtomicLong());
     }
     try {
-      server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+      // A burst of new connections must never overflow the backlog and wait for a SYN retry.
+      server = new ServerSocket(0, 1024, InetAddress.getLoopbackAddress());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -153,6 +179,77 @@ public final class FaultProxy implements AutoCloseable {
     return forwarded.get();
   }
 
+  /** Every request forwarded from now on waits {@code latency} first (a remote region's round trip). */
+  public void latency(Duration latency) {
+    this.latency = latency;
+  }
+
+  /**
+   * From now on, Secrets Manager's per-operation request quotas, times {@code scale}, apply over a
+   * sliding one-second window: a request over its quota is answered ThrottlingException.
+   */
+  public void quotas(double scale) {
+    quotas = new Quotas(scale);
+  }
+
+  /** Requests seen by operation since the last {@link #reset} (control API requests excluded). */
+  public Map<String, Long> counts() {
+    synchronized (stats) {
+      return new TreeMap<>(counts);
+    }
+  }
+
+  /** Seconds spent forwarding (waiting for the upstream), by operation, since the last reset. */
+  public Map<String, Double> seconds() {
+    synchronized (stats) {
+      return new TreeMap<>(seconds);
+    }
+  }
+
+  /**
+   * Of the forwarded requests that arrived in [since, until] (epoch seconds): how many, the span
+   * from the first arrival to the last finish, how much of it requests spent in the proxy and
+   * upstream (summed), and the rest; empty when none arrived.
+   */
+  public Map<String, Number> timing(double since, double until) {
+    List<Span> spans;
+    synchronized (stats) {
+      spans = timeline.stream().filter(r -> since <= r.arrived() && r.arrived() <= until).toList();
+    }
+    Map<String, Number> out = new LinkedHashMap<>();
+    if (spans.isEmpty()) {
+      return out;
+    }
+    double first = spans.stream().mapToDouble(Span::arrived).min().orElseThrow();
+    double last = spans.stream().mapToDouble(Span::finished).max().orElseThrow();
+    double busy = spans.stream().mapToDouble(r -> r.finished() - r.arrived()).sum();
+    out.put("requests", spans.size());
+    out.put("span_s", round2(last - first));
+    out.put("in_proxy_and_moto_s", round2(busy));
+    out.put("between_requests_s", round2(last - first - busy));
+    return out;
+  }
+
+  /** Requests answered ThrottlingException by the quotas, by operation (empty without quotas). */
+  public Map<String, Long> throttled() {
+    Quotas q = quotas;
+    return q == null ? Map.of() : q.throttled();
+  }
+
+  /** The highest count admitted in any one-second window, by quota (empty without quotas). */
+  public Map<String, Long> peaks() {
+    Quotas q = quotas;
+    return q == null ? Map.of() : q.peaks();
+  }
+
+  /** Forgets the counts and seconds (the timeline and the quotas' figures are kept). */
+  public void reset() {
+    synchronized (stats) {
+      counts = new TreeMap<>();
+      seconds = new TreeMap<>();
+    }
+  }
+
   @Override
   public void close() {
     heal();
@@ -182,14 +279,30 @@ public final class FaultProxy implements AutoCloseable {
       OutputStream out = client.getOutputStream();
       Request request;
       while ((request = Request.read(in)) != null) {
+        double arrived = now();
+        if (request.target().startsWith(CONTROL)) {
+          control(request, out);
+          continue;
+        }
+        String operation = operation(request);
+        synchronized (stats) {
+          counts.merge(operation, 1L, Long::sum);
+        }
+        Quotas q = quotas;
         Fault f = fault;
-        if (f != null && f.fraction().hits(sinceInjected.incrementAndGet())) {
+        if (q != null && !q.admit(operation)) {
+          respond(out, 400, "ThrottlingException");
+        } else if (f != null && f.fraction().hits(sinceInjected.incrementAndGet())) {
           injected.get(f.mode()).incrementAndGet();
           if (!answerWithFault(f.mode(), out)) {
             return; // the connection is dropped without a response
           }
         } else {
-          forward(request, out);
+          Duration wait = latency;
+          if (!wait.isZero()) {
+            Thread.sleep(wait);
+          }
+          forward(request, out, operation, arrived);
         }
       }
     } catch (IOException e) {
@@ -223,7 +336,27 @@ public final class FaultProxy implements AutoCloseable {
     write(out, status, Map.of("Content-Type", "application/x-amz-json-1.1", "x-amzn-ErrorType", type), body);
   }
 
-  private void forward(Request request, OutputStream out) throws IOException, InterruptedException {
+  /** The X-Amz-Target's part after the last '.', or "(no target) METHOD". */
+  private static String operation(Request request) {
+    for (Map.Entry<String, String> h : request.headers().entrySet()) {
+      if (h.getKey().equalsIgnoreCase("x-amz-target")) {
+        return h.getValue().substring(h.getValue().lastIndexOf('.') + 1);
+      }
+    }
+    return "(no target) " + request.method();
+  }
+
+  private static double now() {
+    return System.currentTimeMillis() / 1000.0;
+  }
+
+  private static double round2(double v) {
+    return Math.round(v * 100) / 100.0;
+  }
+
+  private void forward(Request request, OutputStream out, String operation, double arrived)
+      throws IOException, InterruptedException {
+    long started = System.nanoTime();
     HttpRequest.Builder b = HttpRequest.newBuilder(upstream.resolve(request.target()))
         .timeout(Duration.ofSeconds(30))
         .method(request.method(), request.body().length == 0
@@ -243,6 +376,11 @@ public final class FaultProxy implements AutoCloseable {
       }
     });
     forwarded.incrementAndGet();
+    double took = (System.nanoTime() - started) / 1e9;
+    synchronized (stats) {
+      seconds.merge(operation, took, Double::sum);
+      timeline.add(new Span(arrived, now(), operation));
+    }
     write(out, response.statusCode(), headers, response.body());
   }
 
@@ -257,6 +395,120 @@ public final class FaultProxy implements AutoCloseable {
     all.write(body);
     out.write(all.toByteArray());
     out.flush();
+  }
+
+  /** Answers the control API: counts, seconds, timing, quota (GET) and reset (POST). */
+  private void control(Request request, OutputStream out) throws IOException {
+    URI uri = URI.create(request.target());
+    Map<String, String> query = new LinkedHashMap<>();
+    if (uri.getQuery() != null) {
+      for (String pair : uri.getQuery().split("&")) {
+        int eq = pair.indexOf('=');
+        query.put(pair.substring(0, Math.max(eq, 0)), pair.substring(eq + 1));
+      }
+    }
+    String json = switch (request.method() + " " + uri.getPath().substring(CONTROL.length())) {
+      case "GET counts" -> json(counts());
+      case "GET seconds" -> json(seconds());
+      case "GET timing" -> json(timing(Double.parseDouble(query.get("since")), Double.parseDouble(query.get("until"))));
+      case "GET quota" -> {
+        Quotas q = quotas;
+        yield "{\"limits\":" + json(q == null ? Map.of() : q.limits) + ",\"throttled\":" + json(throttled())
+            + ",\"peaks\":" + json(peaks()) + "}";
+      }
+      case "POST reset" -> {
+        reset();
+        yield "{}";
+      }
+      default -> null;
+    };
+    byte[] body = (json == null ? "{\"error\":\"unknown control request\"}" : json).getBytes(StandardCharsets.UTF_8);
+    write(out, json == null ? 404 : 200, Map.of("Content-Type", "application/json"), body);
+  }
+
+  /** A flat JSON object of names to numbers. */
+  private static String json(Map<String, ? extends Number> map) {
+    StringBuilder b = new StringBuilder("{");
+    map.forEach((k, v) -> b.append(b.length() > 1 ? "," : "")
+        .append('"').append(k.replace("\\", "\\\\").replace("\"", "\\\"")).append("\":").append(v));
+    return b.append('}').toString();
+  }
+
+  /**
+   * Secrets Manager's requests-per-second quotas per operation (GetSecretValue and DescribeSecret
+   * share one), over a sliding one-second window.
+   */
+  private static final class Quotas {
+    private static final Map<String, String> QUOTA_OF = Map.of(
+        "GetSecretValue", "GetSecretValue+DescribeSecret", "DescribeSecret", "GetSecretValue+DescribeSecret",
+        "BatchGetSecretValue", "BatchGetSecretValue", "ListSecrets", "ListSecrets");
+    private static final Map<String, Long> PER_SECOND =
+        Map.of("GetSecretValue+DescribeSecret", 10000L, "BatchGetSecretValue", 100L, "ListSecrets", 100L);
+
+    final Map<String, Long> limits = new TreeMap<>();
+    private final Map<String, ArrayDeque<Long>> windows = new TreeMap<>();
+    private final Map<String, Long> throttled = new TreeMap<>();
+    private final Map<String, Long> peaks = new TreeMap<>();
+
+    Quotas(double scale) {
+      PER_SECOND.forEach((quota, limit) -> {
+        limits.put(quota, Math.max(1, (long) (limit * scale)));
+        windows.put(quota, new ArrayDeque<>());
+      });
+    }
+
+    /** Whether the request fits its quota's window; a request over it is counted as throttled. */
+    synchronized boolean admit(String operation) {
+      String quota = QUOTA_OF.get(operation);
+      if (quota == null) {
+        return true;
+      }
+      long now = System.nanoTime();
+      ArrayDeque<Long> window = windows.get(quota);
+      while (!window.isEmpty() && window.peekFirst() <= now - 1_000_000_000L) {
+        window.pollFirst();
+      }
+      if (window.size() >= limits.get(quota)) {
+        throttled.merge(operation, 1L, Long::sum);
+        return false;
+      }
+      window.addLast(now);
+      peaks.merge(quota, (long) window.size(), Math::max);
+      return true;
+    }
+
+    synchronized Map<String, Long> throttled() {
+      return new TreeMap<>(throttled);
+    }
+
+    synchronized Map<String, Long> peaks() {
+      return new TreeMap<>(peaks);
+    }
+  }
+
+  /**
+   * Runs the proxy standalone (the benchmarks do):
+   * {@code FaultProxy --upstream URL [--latency-ms MS] [--quota-scale S]}. Prints its URL as the
+   * first line of stdout and serves until killed.
+   */
+  public static void main(String[] args) throws InterruptedException {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      options.put(args[i], args[i + 1]);
+    }
+    if (args.length % 2 != 0 || !options.containsKey("--upstream")
+        || !Set.of("--upstream", "--latency-ms", "--quota-scale").containsAll(options.keySet())) {
+      System.err.println("usage: FaultProxy --upstream URL [--latency-ms MS] [--quota-scale S]");
+      System.exit(2);
+    }
+    FaultProxy proxy = new FaultProxy(options.get("--upstream"));
+    proxy.latency(Duration.ofNanos((long) (Double.parseDouble(options.getOrDefault("--latency-ms", "0")) * 1e6)));
+    if (options.containsKey("--quota-scale")) {
+      proxy.quotas(Double.parseDouble(options.get("--quota-scale")));
+    }
+    System.out.println(proxy.url());
+    System.out.flush();
+    Thread.currentThread().join(); // the acceptor is a daemon thread: serve until killed
   }
 
   /** One HTTP/1.1 request with a Content-Length body (what the AWS SDK sends). */

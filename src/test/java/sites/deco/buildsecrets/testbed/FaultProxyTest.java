@@ -10,6 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
@@ -69,5 +71,129 @@ class FaultProxyTest {
     } finally {
       echo.stop(0);
     }
+  }
+
+  /** An upstream answering 200 "ok" to everything. */
+  private static HttpServer upstream() throws Exception {
+    HttpServer ok = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    ok.createContext("/", ex -> {
+      ex.getRequestBody().readAllBytes();
+      byte[] body = "ok".getBytes(StandardCharsets.UTF_8);
+      ex.sendResponseHeaders(200, body.length);
+      ex.getResponseBody().write(body);
+      ex.close();
+    });
+    ok.start();
+    return ok;
+  }
+
+  @FunctionalInterface
+  private interface ProxyCheck {
+    void run(FaultProxy proxy, HttpClient client) throws Exception;
+  }
+
+  /** Runs check against a proxy in front of an upstream answering 200 "ok" to everything. */
+  private static void withProxy(ProxyCheck check) throws Exception {
+    HttpServer ok = upstream();
+    try (FaultProxy proxy = new FaultProxy("http://127.0.0.1:" + ok.getAddress().getPort());
+        HttpClient client = HttpClient.newHttpClient()) {
+      check.run(proxy, client);
+    } finally {
+      ok.stop(0);
+    }
+  }
+
+  private static HttpResponse<String> call(HttpClient client, String url, String target) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.ofString("{}"));
+    if (target != null) {
+      b.header("X-Amz-Target", target);
+    }
+    return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static String control(HttpClient client, String method, String url) throws Exception {
+    HttpRequest request = HttpRequest.newBuilder(URI.create(url)).method(method, HttpRequest.BodyPublishers.noBody())
+        .build();
+    HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+    assertThat(response.statusCode()).as(method + " " + url).isEqualTo(200);
+    return response.body();
+  }
+
+  @Test
+  void countsEveryRequestByOperationAndTimesTheForwarding() throws Exception {
+    withProxy((proxy, client) -> {
+      double before = System.currentTimeMillis() / 1000.0;
+      call(client, proxy.url() + "/", "secretsmanager.GetSecretValue");
+      call(client, proxy.url() + "/", "secretsmanager.GetSecretValue");
+      call(client, proxy.url() + "/", "secretsmanager.ListSecrets");
+      call(client, proxy.url() + "/x", null);
+      double after = System.currentTimeMillis() / 1000.0 + 0.01;
+
+      assertThat(proxy.counts())
+          .containsExactlyInAnyOrderEntriesOf(Map.of("GetSecretValue", 2L, "ListSecrets", 1L, "(no target) POST", 1L));
+      assertThat(proxy.seconds()).containsOnlyKeys("GetSecretValue", "ListSecrets", "(no target) POST");
+      assertThat(proxy.timing(before, after)).containsEntry("requests", 4);
+      assertThat(proxy.timing(after, after + 60)).isEmpty();
+      proxy.reset();
+      assertThat(proxy.counts()).isEmpty();
+      assertThat(proxy.forwarded()).isEqualTo(4);
+    });
+  }
+
+  @Test
+  void addsTheLatencyBeforeForwarding() throws Exception {
+    withProxy((proxy, client) -> {
+      proxy.latency(Duration.ofMillis(300));
+      long start = System.nanoTime();
+      assertThat(call(client, proxy.url() + "/", "secretsmanager.DescribeSecret").body()).isEqualTo("ok");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+      // the wait is before forwarding, so it is not upstream time
+      assertThat(proxy.seconds().get("DescribeSecret")).isLessThan(0.3);
+    });
+  }
+
+  @Test
+  void throttlesOverTheScaledQuotaAndRecordsThePeak() throws Exception {
+    withProxy((proxy, client) -> {
+      proxy.quotas(0.05); // ListSecrets 100/s -> 5/s; GetSecretValue+DescribeSecret 10000/s -> 500/s
+      int throttled = 0;
+      for (int i = 0; i < 8; i++) {
+        HttpResponse<String> r = call(client, proxy.url() + "/", "secretsmanager.ListSecrets");
+        if (r.statusCode() == 400) {
+          assertThat(r.body()).contains("ThrottlingException");
+          assertThat(r.headers().firstValue("x-amzn-ErrorType")).hasValue("ThrottlingException");
+          throttled++;
+        }
+      }
+      // 8 requests within one second unless the machine stalls for a second: at least 3 over 5/s
+      assertThat(throttled).isGreaterThanOrEqualTo(3);
+      assertThat(proxy.throttled()).containsEntry("ListSecrets", (long) throttled);
+      assertThat(proxy.peaks()).containsEntry("ListSecrets", 5L);
+      assertThat(call(client, proxy.url() + "/", "secretsmanager.GetSecretValue").statusCode()).isEqualTo(200);
+      assertThat(proxy.counts()).containsEntry("ListSecrets", 8L);
+      assertThat(proxy.forwarded()).isEqualTo(8 - throttled + 1);
+    });
+  }
+
+  @Test
+  void answersTheControlApiWithoutCountingOrForwardingIt() throws Exception {
+    withProxy((proxy, client) -> {
+      proxy.quotas(1);
+      call(client, proxy.url() + "/", "secretsmanager.BatchGetSecretValue");
+      String control = proxy.url() + FaultProxy.CONTROL;
+      assertThat(control(client, "GET", control + "counts")).isEqualTo("{\"BatchGetSecretValue\":1}");
+      assertThat(control(client, "GET", control + "seconds")).startsWith("{\"BatchGetSecretValue\":");
+      assertThat(control(client, "GET", control + "timing?since=0&until=9999999999"))
+          .startsWith("{\"requests\":1,\"span_s\":");
+      assertThat(control(client, "GET", control + "timing?since=0&until=1")).isEqualTo("{}");
+      assertThat(control(client, "GET", control + "quota")).isEqualTo("{\"limits\":{\"BatchGetSecretValue\":100,"
+          + "\"GetSecretValue+DescribeSecret\":10000,\"ListSecrets\":100},\"throttled\":{},"
+          + "\"peaks\":{\"BatchGetSecretValue\":1}}");
+      assertThat(control(client, "POST", control + "reset")).isEqualTo("{}");
+      assertThat(control(client, "GET", control + "counts")).isEqualTo("{}");
+      assertThat(client.send(HttpRequest.newBuilder(URI.create(control + "nothing")).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(404);
+      assertThat(proxy.forwarded()).isEqualTo(1);
+    });
   }
 }
