@@ -7,7 +7,6 @@ import math
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,12 +43,6 @@ def chart_jvm_env(chart_values):
 
 def log(msg):
     print(f"bench [{time.strftime('%H:%M:%S')}]: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values, p):
@@ -345,6 +338,9 @@ def parallel(fn, items, workers=WORKERS):
 # --- the operator process ---------------------------------------------------------------------------
 
 SWEEP = re.compile(r"sweep: (\d+) keys listed, (\d+) unchanged, (\d+) read in batches, took (\d+) ms")
+# The operator binds port 0 and logs what it got: a port picked here and bound later can be taken
+# in between (any outbound connection may get it as its source port).
+LISTENING = re.compile(r"(metrics|health) endpoint listening on /127\.0\.0\.1:(\d+)")
 
 
 def jvm(java, jar, runtime):
@@ -364,12 +360,11 @@ def jvm(java, jar, runtime):
 
 class Operator:
     def __init__(self, jvm_cmd, jar, log_dir, env, flags, proxy, name):
-        self.metrics_port, self.health_port = free_port(), free_port()
+        self.ports = {}  # "metrics"/"health" -> the port bound, once logged
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
         cmd = [*jvm_cmd, "-jar", jar, "--log-format=console",
-               f"--metrics-bind-address=127.0.0.1:{self.metrics_port}",
-               f"--health-probe-bind-address=127.0.0.1:{self.health_port}", *flags]
+               "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0", *flags]
         self.proxy = proxy
         self.sweeps = []  # (monotonic time seen, parsed line, proxy counts then)
         self.cond = threading.Condition()
@@ -391,7 +386,13 @@ class Operator:
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
                 for line in lines:
-                    m = SWEEP.search(line.decode(errors="replace"))
+                    text = line.decode(errors="replace")
+                    bound = LISTENING.search(text)
+                    if bound:
+                        with self.cond:
+                            self.ports[bound.group(1)] = int(bound.group(2))
+                            self.cond.notify_all()
+                    m = SWEEP.search(text)
                     if m:
                         counts = self.proxy.snapshot()
                         with self.cond:
@@ -409,6 +410,26 @@ class Operator:
                     raise RuntimeError(f"no sweep line #{after_index + 1} within {timeout}s")
                 self.cond.wait(min(left, 1))
             return self.sweeps[after_index]
+
+    def port(self, what, timeout=120):
+        """The port the operator bound for what ("metrics" or "health"), waiting for its log line."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while what not in self.ports:
+                self.check_alive()
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError(f"no {what} endpoint logged within {timeout}s")
+                self.cond.wait(min(left, 0.01))
+            return self.ports[what]
+
+    @property
+    def metrics_port(self):
+        return self.port("metrics")
+
+    @property
+    def health_port(self):
+        return self.port("health")
 
     def check_alive(self):
         if self.proc.poll() is not None:

@@ -3,7 +3,6 @@ package sites.deco.buildsecrets.e2e;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +13,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
@@ -22,16 +24,16 @@ import sites.deco.buildsecrets.testbed.TestBed;
  * stdout and stderr go to a file under target/e2e-logs, searched afterwards for leaked values.
  */
 final class OperatorProcess implements AutoCloseable {
+  /** The line OpsServer logs once bound; in JSON logs the slash arrives escaped. */
+  private static final Pattern LISTENING = Pattern.compile("(metrics|health) endpoint listening on \\\\?/127\\.0\\.0\\.1:(\\d+)");
+
   private final Process process;
   private final Path log;
-  private final int metricsPort;
-  private final int healthPort;
+  private final Map<String, Integer> boundPorts = new ConcurrentHashMap<>();
 
-  private OperatorProcess(Process process, Path log, int metricsPort, int healthPort) {
+  private OperatorProcess(Process process, Path log) {
     this.process = process;
     this.log = log;
-    this.metricsPort = metricsPort;
-    this.healthPort = healthPort;
   }
 
   static Path jar() {
@@ -63,14 +65,6 @@ final class OperatorProcess implements AutoCloseable {
     return List.of(java(), "@" + TestBed.repoRoot().resolve("src/main/jvm/jvm.options"), "-jar", jar().toString());
   }
 
-  static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   /** Starts the operator with the test bed's environment plus {@code extraEnv}, and these flags. */
   static OperatorProcess start(TestBed bed, String name, Map<String, String> extraEnv, String... flags) {
     Map<String, String> env = new java.util.HashMap<>(bed.env());
@@ -80,11 +74,10 @@ final class OperatorProcess implements AutoCloseable {
 
   /** Starts the operator with exactly the environment {@code env} (a private test bed's), and these flags. */
   static OperatorProcess start(Map<String, String> env, String name, String... flags) {
-    int metrics = freePort();
-    int health = freePort();
+    // Port 0: the operator binds whatever is free and logs it. A port picked here and bound later
+    // can be taken in between (any outbound connection may get it as its source port).
     List<String> command = new ArrayList<>(launcher());
-    command.addAll(List.of("--metrics-bind-address=127.0.0.1:" + metrics,
-        "--health-probe-bind-address=127.0.0.1:" + health));
+    command.addAll(List.of("--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0"));
     command.addAll(List.of(flags));
     // A lone upstream removal waits out this delay (60s in production); short, so suites stay quick.
     if (List.of(flags).stream().noneMatch(f -> f.startsWith("--deletion-confirmation-delay"))) {
@@ -97,7 +90,7 @@ final class OperatorProcess implements AutoCloseable {
       System.out.println("operator " + name + ": " + String.join(" ", command));
       ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
       pb.environment().putAll(env);
-      return new OperatorProcess(pb.start(), log, metrics, health);
+      return new OperatorProcess(pb.start(), log);
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
@@ -108,10 +101,31 @@ final class OperatorProcess implements AutoCloseable {
       if (!process.isAlive()) {
         throw new IllegalStateException("operator exited with " + process.exitValue() + ":\n" + output());
       }
-      HttpResponse<String> ready = get(healthPort, "/readyz");
+      Integer health = boundPort("health");
+      HttpResponse<String> ready = health == null ? null : get(health, "/readyz");
       return ready != null && ready.statusCode() == 200;
     });
     return this;
+  }
+
+  /** The port the operator bound for {@code what} ("metrics" or "health"), or null while not yet logged. */
+  private Integer boundPort(String what) {
+    if (!boundPorts.containsKey(what)) {
+      Matcher m = LISTENING.matcher(output());
+      while (m.find()) {
+        boundPorts.put(m.group(1), Integer.parseInt(m.group(2)));
+      }
+    }
+    return boundPorts.get(what);
+  }
+
+  private int awaitBoundPort(String what) {
+    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(() -> {
+      if (boundPort(what) == null && !process.isAlive()) {
+        throw new IllegalStateException("operator exited with " + process.exitValue() + " before binding " + what);
+      }
+      return boundPort(what);
+    }, java.util.Objects::nonNull);
   }
 
   /** GETs a path on one of the operator's ports; null while nothing answers. */
@@ -129,11 +143,11 @@ final class OperatorProcess implements AutoCloseable {
   }
 
   String metrics() {
-    return get(metricsPort, "/metrics").body();
+    return get(awaitBoundPort("metrics"), "/metrics").body();
   }
 
   int healthPort() {
-    return healthPort;
+    return awaitBoundPort("health");
   }
 
   String output() {
