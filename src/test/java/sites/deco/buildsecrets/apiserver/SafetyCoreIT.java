@@ -173,10 +173,7 @@ class SafetyCoreIT {
 
     // A webhook that nobody answers, with failurePolicy Fail: the API server itself answers every
     // Secret write in this namespace with HTTP 500.
-    int deadPort;
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      deadPort = s.getLocalPort();
-    }
+    int deadPort = TestBed.freePortForDaemon();
     var webhook = new io.fabric8.kubernetes.api.model.admissionregistration.v1.ValidatingWebhookConfigurationBuilder()
         .withNewMetadata().withName("fail-" + sites.ns(site)).endMetadata()
         .addNewWebhook()

@@ -82,6 +82,27 @@ public final class TestBed {
     return p;
   }
 
+  /**
+   * A free loopback port for a daemon that must be told its port, picked by dev/lib/free_ports.py
+   * below the ephemeral range, so no outbound connection takes it before the daemon binds it.
+   */
+  public static int freePortForDaemon() {
+    try {
+      Process p = new ProcessBuilder("python3", repoRoot().resolve("dev/lib/free_ports.py").toString(), "1")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes()).trim();
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        throw new IllegalStateException("dev/lib/free_ports.py failed: " + out);
+      }
+      return Integer.parseInt(out);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   public KubernetesClient admin() {
     return admin;
   }

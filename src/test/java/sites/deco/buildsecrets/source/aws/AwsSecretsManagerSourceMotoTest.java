@@ -7,8 +7,6 @@ import sites.deco.buildsecrets.source.Upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -24,6 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.testbed.TestBed;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.SdkBytes;
@@ -46,9 +45,7 @@ class AwsSecretsManagerSourceMotoTest {
 
   @BeforeAll
   static void startMoto() throws Exception {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = s.getLocalPort();
-    }
+    port = TestBed.freePortForDaemon();
     motoLog = Files.createTempFile("moto-server-", ".log");
     moto =
         new ProcessBuilder("moto_server", "-H", "127.0.0.1", "-p", String.valueOf(port))
