@@ -268,9 +268,12 @@ final class FleetSweep {
       switch (local) {
         case LocalSecret.Unowned u -> { } // never read: the reconcile reports NotOwned by itself
         // Settled by the listing: same version, data as written, and nothing else pending (a site
-        // whose last outcome was an error or a paused deletion is read: its reconcile clears it).
+        // whose last outcome was an error or a paused deletion is read: its reconcile clears it;
+        // so is one whose inputs changed since its last reconcile, such as a force-sync it has not
+        // answered yet: the listing may predate that request, and noting it unchanged here would
+        // let its reconcile skip the read it asked for).
         case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && m.digestCurrent()
-            && settled(site.namespace()) -> {
+            && settled(site.namespace(), BuildSecretsReconciler.fingerprintOf(site, secret, namespace)) -> {
           store.noteUnchanged(site.namespace(), listed,
               BuildSecretsReconciler.fingerprintOf(site, secret, namespace), due, now);
           unchanged++;
@@ -434,9 +437,14 @@ final class FleetSweep {
     }
   }
 
-  /** Never reconciled since start-up (a warm restart), or last found in sync. */
-  private boolean settled(String namespace) {
-    return store.get(namespace).map(s -> s.outcome().state().equals("synced")).orElse(true);
+  /**
+   * Never reconciled since start-up (a warm restart), or last found in sync with the inputs it has
+   * now ({@code fingerprint}; when none was recorded there is nothing to compare, and the listing decides).
+   */
+  private boolean settled(String namespace, String fingerprint) {
+    return store.get(namespace)
+        .map(s -> s.outcome().state().equals("synced") && (s.fingerprint() == null || s.fingerprint().equals(fingerprint)))
+        .orElse(true);
   }
 
   private boolean knownMissing(String namespace) {

@@ -322,6 +322,40 @@ class FleetSweepTest {
         .isEqualTo("token-1").isNotEqualTo(site(ns).syncToken());
   }
 
+  @Test
+  void aForceSyncItsReconcileHasNotAnsweredIsReadNotSettledByTheListing() {
+    // Found in sync by a reconcile with token-1; token-2 arrives (the informer cache has it) while
+    // the sweep runs, before that namespace's reconcile does. The listing may predate the request.
+    String ns = optedIn("racing");
+    namespace(ns).getMetadata().getAnnotations().put(N.syncAnnotation(), "token-1");
+    Secret secret = managedSecret(ns, "v1");
+    listed.put("sites/racing/build", "v1");
+    stored.put("sites/racing/build", new Upstream.Found(DATA, "v1"));
+    store.record(ns, new SiteState.Result(Outcome.UNCHANGED, "in sync", 0,
+        BuildSecretsReconciler.fingerprintOf(site(ns), secret, namespace(ns)), NOW.plusSeconds(900), null), NOW);
+    namespace(ns).getMetadata().getAnnotations().put(N.syncAnnotation(), "token-2");
+
+    sweep.sweep();
+
+    assertThat(batches).containsExactly(List.of("sites/racing/build"));
+    assertThat(triggered).containsExactly(ns);
+    assertThat(store.take(ns)).hasValueSatisfying(h -> assertThat(h.syncToken()).isEqualTo("token-2"));
+  }
+
+  @Test
+  void aSiteLastFoundInSyncWithTheSameInputsIsSettledByTheListing() {
+    String ns = optedIn("steady");
+    Secret secret = managedSecret(ns, "v1");
+    listed.put("sites/steady/build", "v1");
+    store.record(ns, new SiteState.Result(Outcome.UNCHANGED, "in sync", 0,
+        BuildSecretsReconciler.fingerprintOf(site(ns), secret, namespace(ns)), NOW.plusSeconds(900), null), NOW);
+
+    sweep.sweep();
+
+    assertThat(batches).isEmpty();
+    assertThat(triggered).isEmpty();
+  }
+
   // ---------------------------------------------------------------- hand-off
 
   @Test
