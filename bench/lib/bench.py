@@ -399,29 +399,26 @@ class Operator:
                             self.sweeps.append((time.monotonic(), tuple(int(x) for x in m.groups()), counts))
                             self.cond.notify_all()
 
-    def wait_sweep(self, after_index, timeout=180):
-        """Waits for sweep line number after_index (0-based) and returns it."""
+    def _await(self, done, timeout, what, poll):
+        """Waits on the log tail's condition until done() holds, the operator exits, or timeout."""
         deadline = time.monotonic() + timeout
         with self.cond:
-            while len(self.sweeps) <= after_index:
+            while not done():
                 self.check_alive()
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise RuntimeError(f"no sweep line #{after_index + 1} within {timeout}s")
-                self.cond.wait(min(left, 1))
-            return self.sweeps[after_index]
+                    raise RuntimeError(f"no {what} within {timeout}s")
+                self.cond.wait(min(left, poll))
+
+    def wait_sweep(self, after_index, timeout=180):
+        """Waits for sweep line number after_index (0-based) and returns it."""
+        self._await(lambda: len(self.sweeps) > after_index, timeout, f"sweep line #{after_index + 1}", 1)
+        return self.sweeps[after_index]
 
     def port(self, what, timeout=120):
         """The port the operator bound for what ("metrics" or "health"), waiting for its log line."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while what not in self.ports:
-                self.check_alive()
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise RuntimeError(f"no {what} endpoint logged within {timeout}s")
-                self.cond.wait(min(left, 0.01))
-            return self.ports[what]
+        self._await(lambda: what in self.ports, timeout, f"{what} endpoint logged", 0.01)
+        return self.ports[what]
 
     @property
     def metrics_port(self):

@@ -265,6 +265,7 @@ final class FleetSweep {
       Secret secret = secretOf.apply(site.namespace());
       LocalSecret local = LocalSecret.of(secret, naming);
       String listed = versions.get(site.upstreamKey());
+      String fingerprint = BuildSecretsReconciler.fingerprintOf(site, secret, namespace);
       switch (local) {
         case LocalSecret.Unowned u -> { } // never read: the reconcile reports NotOwned by itself
         // Settled by the listing: same version, data as written, and nothing else pending (a site
@@ -273,9 +274,8 @@ final class FleetSweep {
         // answered yet: the listing may predate that request, and noting it unchanged here would
         // let its reconcile skip the read it asked for).
         case LocalSecret.Managed m when listed != null && listed.equals(m.version()) && m.digestCurrent()
-            && settled(site.namespace(), BuildSecretsReconciler.fingerprintOf(site, secret, namespace)) -> {
-          store.noteUnchanged(site.namespace(), listed,
-              BuildSecretsReconciler.fingerprintOf(site, secret, namespace), due, now);
+            && settled(site.namespace(), fingerprint) -> {
+          store.noteUnchanged(site.namespace(), listed, fingerprint, due, now);
           unchanged++;
         }
         case LocalSecret.Absent a when listed == null && knownMissing(site.namespace()) -> {

@@ -88,13 +88,8 @@ public final class TestBed {
    */
   public static int freePortForDaemon() {
     try {
-      Process p = new ProcessBuilder("python3", repoRoot().resolve("dev/lib/free_ports.py").toString(), "1")
-          .redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes()).trim();
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IllegalStateException("dev/lib/free_ports.py failed: " + out);
-      }
-      return Integer.parseInt(out);
+      return Integer.parseInt(run(List.of("python3", repoRoot().resolve("dev/lib/free_ports.py").toString(), "1"), 30)
+          .trim());
     } catch (IOException e) {
       throw new IllegalStateException(e);
     } catch (InterruptedException e) {
@@ -149,11 +144,13 @@ public final class TestBed {
     return out;
   }
 
-  private static void run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
+  /** Runs {@code command} and returns its output (stdout and stderr). */
+  private static String run(List<String> command, int timeoutSeconds) throws IOException, InterruptedException {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String output = new String(p.getInputStream().readAllBytes());
     if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IOException(String.join(" ", command) + " failed:\n" + output);
     }
+    return output;
   }
 }
