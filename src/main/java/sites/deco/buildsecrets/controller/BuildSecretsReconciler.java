@@ -274,7 +274,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         Secret after = writer.apply(site, admitted.plan(), secret);
         return finish(site, upstream, admitted, fingerprint(site, after, approval), now, start);
       } catch (SecretWriter.Conflict conflict) {
-        admitted.releaseSlot();
+        admitted.writeFailed(conflict.httpStatus());
         if (round == MAX_CONFLICT_ROUNDS) {
           // Someone keeps changing the Secret under us: try again shortly, quietly.
           LOG.debug("namespace {}: {} after {} rounds; retrying", site.namespace(), conflict.getMessage(), round);
@@ -291,7 +291,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         }
         plan = SyncRules.decide(site, local, upstream);
       } catch (KubernetesClientException e) {
-        admitted.releaseSlot();
+        admitted.writeFailed(e.getCode());
         return writeFailed(site, upstream, admitted.plan(), e, now, start);
       }
     }
@@ -316,9 +316,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * @param pausedCause the cause of a paused deletion; else null
    */
   private record Admitted(Plan plan, DeletionGuard.Permit permit, Duration recheck, DeletionCause pausedCause) {
-    void releaseSlot() {
+    /** @param httpStatus the API server's answer to the failed write; 0 when none came */
+    void writeFailed(int httpStatus) {
       if (permit != null) {
-        permit.release();
+        permit.deleteFailed(httpStatus);
       }
     }
   }

@@ -70,7 +70,7 @@ public final class DeletionGuard {
   /** The guard's answer for one deletion. */
   public sealed interface Admission {}
 
-  /** Send it now; if it fails or meets a conflict, {@link Permit#release()} the slot. */
+  /** Send it now; if it fails or meets a conflict, tell the {@link Permit#deleteFailed permit}. */
   public record Allowed(Permit permit) implements Admission {}
 
   /** Keep the Secret; {@code reason} says why, with counts. */
@@ -82,7 +82,7 @@ public final class DeletionGuard {
   /** Read these other keys directly, note the answers, and ask again. */
   public record Corroborate(List<String> namespaces, Instant asked) implements Admission {}
 
-  /** A reserved budget slot, taken back if the delete does not go through. */
+  /** A reserved budget slot: it counts as a sent deletion unless the API server's answer proves none happened. */
   public final class Permit {
     private final SiteStore.SentDeletion sent;
 
@@ -91,8 +91,18 @@ public final class DeletionGuard {
       this.sent = sent;
     }
 
-    public void release() {
-      if (sent != null) {
+    /**
+     * The delete did not succeed. The slot is given back only when the answer proves that nothing
+     * was deleted: a 4xx such as a 409 (a precondition failed), a 403 or a 429. No answer, a 5xx or
+     * a 408 may hide a delete the API server did commit, and a 404 may be an earlier attempt of ours
+     * that did: those keep the slot, so lost answers never carry deletions past the budget. (A
+     * retry of the same Secret is counted once: the budget counts Secret UIDs.)
+     *
+     * @param httpStatus the API server's status code; 0 when no answer came
+     */
+    public void deleteFailed(int httpStatus) {
+      boolean nothingDeleted = httpStatus >= 400 && httpStatus < 500 && httpStatus != 404 && httpStatus != 408;
+      if (sent != null && nothingDeleted) {
         store.unrecordDeletion(sent);
       }
     }

@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.sync;
 
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import sites.deco.buildsecrets.config.Naming;
@@ -13,6 +14,8 @@ import sites.deco.buildsecrets.source.SecretData;
  * next reconcile finds nothing to change.
  */
 public final class ManagedMarks {
+  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
   private ManagedMarks() {}
 
   /** Both ownership labels. */
@@ -26,6 +29,27 @@ public final class ManagedMarks {
    */
   public static Map<String, String> annotations(Naming naming, String version, SecretData data) {
     return Map.of(naming.versionAnnotation(), version, Naming.DIGEST_ANNOTATION, DataDigest.of(data));
+  }
+
+  /** The labels of a managed Secret written over {@code existing} ones: theirs stay, ours are (re)set. */
+  public static Map<String, String> labelsOver(Map<String, String> existing, Naming naming) {
+    Map<String, String> merged = new HashMap<>(existing == null ? Map.of() : existing);
+    merged.putAll(labels(naming));
+    return merged;
+  }
+
+  /**
+   * The annotations of a managed Secret written over {@code existing} ones: everything others put
+   * there stays, but kubectl's last-applied copy, which holds values as someone once applied them:
+   * it would keep stale values after a rotation, and a later {@code kubectl apply} would diff
+   * against it and revert the operator's data. Then ours, as {@link #annotations}.
+   */
+  public static Map<String, String> annotationsOver(Map<String, String> existing, Naming naming, String version,
+      SecretData data) {
+    Map<String, String> merged = new HashMap<>(existing == null ? Map.of() : existing);
+    merged.remove(LAST_APPLIED);
+    merged.putAll(annotations(naming, version, data));
+    return merged;
   }
 
   /** Every annotation key {@link #annotations} may set: what {@code release} removes. */

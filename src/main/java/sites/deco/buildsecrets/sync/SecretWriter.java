@@ -6,7 +6,6 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import java.util.HashMap;
 import java.util.Map;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
@@ -22,10 +21,18 @@ import sites.deco.buildsecrets.source.SecretData;
  */
 public final class SecretWriter {
 
-  /** The API server's state moved under us (409, or 404 on update): re-read and decide again. */
+  /** The API server's state moved under us (409, or 404): re-read and decide again. */
   public static final class Conflict extends Exception {
-    public Conflict(String what) {
+    private final int httpStatus;
+
+    public Conflict(String what, int httpStatus) {
       super(what);
+      this.httpStatus = httpStatus;
+    }
+
+    /** 409 or 404: a 404 on delete may mean an earlier attempt of ours deleted it (see {@link DeletionGuard.Permit}). */
+    public int httpStatus() {
+      return httpStatus;
     }
   }
 
@@ -81,11 +88,10 @@ public final class SecretWriter {
   }
 
   private Secret update(Secret current, SecretData data, String version) throws Conflict {
-    // Keep every label and annotation others put on the Secret; only ours are (re)set.
-    Map<String, String> labels = new HashMap<>(orEmpty(current.getMetadata().getLabels()));
-    labels.putAll(ManagedMarks.labels(naming));
-    Map<String, String> annotations = new HashMap<>(orEmpty(current.getMetadata().getAnnotations()));
-    annotations.putAll(ManagedMarks.annotations(naming, version, data));
+    // Keep every label and annotation others put on the Secret (but kubectl's copy of old values); ours are (re)set.
+    Map<String, String> labels = ManagedMarks.labelsOver(current.getMetadata().getLabels(), naming);
+    Map<String, String> annotations =
+        ManagedMarks.annotationsOver(current.getMetadata().getAnnotations(), naming, version, data);
     Secret desired =
         new SecretBuilder(current)
             .editMetadata()
@@ -124,15 +130,11 @@ public final class SecretWriter {
 
   private static KubernetesClientException conflictOr(KubernetesClientException e, String verb) throws Conflict {
     if (e.getCode() == 409 || e.getCode() == 404) {
-      throw new Conflict(verb + " met HTTP " + e.getCode());
+      throw new Conflict(verb + " met HTTP " + e.getCode(), e.getCode());
     }
     // Rethrow without the server's message text: the status code and reason are enough.
     String reason = e.getStatus() == null ? null : e.getStatus().getReason();
     return new KubernetesClientException(
         "Secret " + verb + " failed: HTTP " + e.getCode() + (reason == null ? "" : " " + reason), e.getCode(), null);
-  }
-
-  private static Map<String, String> orEmpty(Map<String, String> m) {
-    return m == null ? Map.of() : m;
   }
 }

@@ -121,6 +121,26 @@ class BuildSecretsReconcilerIT {
   }
 
   @Test
+  void kubectlsCopyOfHandAppliedValuesGoesWithTheRepair() {
+    String site = optedInSiteWith("{\"A\":\"1\"}");
+    // What `kubectl apply` of a hand-written build-secrets leaves: the values, and a copy of them.
+    bed.admin().secrets().inNamespace(sites.ns(site)).withName("build-secrets").edit(s -> {
+      s.getData().put("A", "aGFja2Vk");
+      s.getMetadata().getAnnotations().put("kubectl.kubernetes.io/last-applied-configuration",
+          "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"stringData\":{\"A\":\"hacked\"}}");
+      s.getMetadata().getAnnotations().put("team/owner", "builders");
+      return s;
+    });
+
+    await().atMost(WITHIN).untilAsserted(() -> {
+      Secret s = sites.secret(site);
+      assertThat(Sites.decoded(s)).isEqualTo(Map.of("A", "1"));
+      assertThat(s.getMetadata().getAnnotations()).doesNotContainKey("kubectl.kubernetes.io/last-applied-configuration")
+          .containsEntry("team/owner", "builders");
+    });
+  }
+
+  @Test
   void aHandDeletionIsRepaired() {
     String site = optedInSiteWith("{\"A\":\"1\"}");
     String uid = sites.secret(site).getMetadata().getUid();

@@ -533,7 +533,7 @@ class DeletionGuardTest {
       Allowed allowed = (Allowed) admitOptOut(ns(0));
       assertThat(reserved()).isEqualTo(1);
 
-      allowed.permit().release();
+      allowed.permit().deleteFailed(409);
 
       assertThat(reserved()).isZero();
     }
@@ -545,7 +545,7 @@ class DeletionGuardTest {
         optOut(ns(i));
       }
       Allowed first = (Allowed) admitOptOut(ns(0));
-      first.permit().release(); // 409: the reconcile decides again with the fresh Secret
+      first.permit().deleteFailed(409); // the reconcile decides again with the fresh Secret
 
       Allowed again = (Allowed) admitOptOut(ns(0));
 
@@ -553,7 +553,7 @@ class DeletionGuardTest {
       for (int i = 1; i < 5; i++) {
         assertThat(admitOptOut(ns(i))).as(ns(i)).isInstanceOf(Allowed.class);
       }
-      again.permit().release();
+      again.permit().deleteFailed(409);
       assertThat(store.deletionsSince(Instant.MIN)).hasSize(4).doesNotContain(uid(ns(0)));
     }
 
@@ -564,7 +564,7 @@ class DeletionGuardTest {
         optOut(ns(i));
         Allowed a = (Allowed) admitOptOut(ns(i));
         if (i == 4) {
-          a.permit().release(); // the last delete failed: its Secret stays
+          a.permit().deleteFailed(403); // the last delete was refused: its Secret stays
         } else {
           deleted(ns(i));
         }
@@ -576,13 +576,47 @@ class DeletionGuardTest {
     }
 
     @Test
+    void aDeleteWhoseAnswerWasLostKeepsItsSlot() {
+      fleetOf(20);
+      optOut(ns(0));
+      Allowed first = (Allowed) admitOptOut(ns(0));
+
+      first.permit().deleteFailed(0); // no answer: the API server may have committed it
+      assertThat(reserved()).as("no answer").isEqualTo(1);
+      first.permit().deleteFailed(503);
+      first.permit().deleteFailed(408);
+      assertThat(reserved()).as("5xx, 408").isEqualTo(1);
+
+      // The retry finds it gone (404): our first attempt may have deleted it, so it stays counted, once.
+      Allowed retry = (Allowed) admitOptOut(ns(0));
+      retry.permit().deleteFailed(404);
+
+      assertThat(store.deletionsSince(Instant.MIN)).containsExactly(uid(ns(0)));
+    }
+
+    @Test
+    void lostAnswersNeverCarryDeletionsPastTheBudget() {
+      fleetOf(50); // budget: max(5, 10% of 50) = 5
+      for (int i = 0; i < 8; i++) {
+        optOut(ns(i));
+        Admission a = admitOptOut(ns(i));
+        if (i < 5) {
+          ((Allowed) a).permit().deleteFailed(0); // committed, answer lost
+          deleted(ns(i));
+        } else {
+          assertThat(a).as(ns(i)).isInstanceOf(Paused.class);
+        }
+      }
+    }
+
+    @Test
     void releasingAnUnbudgetedPermitIsHarmless() {
       fleetOf(20);
       optOut(ns(0));
       assertThat(admitOptOut(ns(0))).isInstanceOf(Allowed.class);
       put(ns(1), false, true, false);
 
-      ((Allowed) admit(ns(1), DeletionCause.NAMESPACE_DELETED)).permit().release();
+      ((Allowed) admit(ns(1), DeletionCause.NAMESPACE_DELETED)).permit().deleteFailed(409);
 
       assertThat(reserved()).isEqualTo(1);
     }

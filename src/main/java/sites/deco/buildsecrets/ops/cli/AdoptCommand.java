@@ -54,8 +54,6 @@ public final class AdoptCommand implements Callable<Integer> {
   static final String TAG_ADOPTED_FROM = "deco.sites/adopted-from";
   static final String TAG_CREATED_BY = "deco.sites/created-by";
   static final String CREATED_BY = "build-secrets-operator adopt";
-  /** Holds a copy of the values as last applied by kubectl; it would go stale and revert the operator's data. */
-  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
@@ -248,11 +246,9 @@ public final class AdoptCommand implements Callable<Integer> {
 
   /** The Secret handed over: ours labels and annotations added, the data the operator would write, nothing else lost. */
   private static Secret handedOver(Secret current, Naming naming, Adoption.Decision.Proceed p, String version) {
-    Map<String, String> labels = new LinkedHashMap<>(orEmpty(current.getMetadata().getLabels()));
-    labels.putAll(ManagedMarks.labels(naming));
-    Map<String, String> annotations = new LinkedHashMap<>(orEmpty(current.getMetadata().getAnnotations()));
-    annotations.remove(LAST_APPLIED);
-    annotations.putAll(ManagedMarks.annotations(naming, version, p.data()));
+    Map<String, String> labels = ManagedMarks.labelsOver(current.getMetadata().getLabels(), naming);
+    Map<String, String> annotations =
+        ManagedMarks.annotationsOver(current.getMetadata().getAnnotations(), naming, version, p.data());
     return new SecretBuilder(current)
         .editMetadata().withLabels(labels).withAnnotations(annotations).endMetadata()
         .withData(p.data().base64())
@@ -274,9 +270,5 @@ public final class AdoptCommand implements Callable<Integer> {
     } catch (JsonProcessingException e) {
       throw new IllegalStateException("cannot write a JSON merge patch", e);
     }
-  }
-
-  private static Map<String, String> orEmpty(Map<String, String> m) {
-    return m == null ? Map.of() : m;
   }
 }
