@@ -282,8 +282,13 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
           return UpdateControl.<Namespace>noUpdate().rescheduleAfter(Duration.ofSeconds(1));
         }
         // Re-read the Secret from the API server (not the cache) and decide again with the same
-        // upstream answer: no second upstream read.
-        secret = context.getClient().secrets().inNamespace(site.namespace()).withName(naming.secretName()).get();
+        // upstream answer: no second upstream read. A re-read that fails is a failed write: same
+        // retry, Event and metric, never an exception out of the reconcile.
+        try {
+          secret = context.getClient().secrets().inNamespace(site.namespace()).withName(naming.secretName()).get();
+        } catch (KubernetesClientException e) {
+          return writeFailed(site, upstream, admitted.plan(), e, now, start);
+        }
         local = LocalSecret.of(secret, naming);
         if (upstream == null && SyncRules.needsUpstream(site, local)) {
           store.invalidate(site.namespace()); // the new state needs a read: start over

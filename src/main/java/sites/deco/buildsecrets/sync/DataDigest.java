@@ -12,8 +12,11 @@ import sites.deco.buildsecrets.source.SecretData;
 /**
  * A salted digest over a Secret's whole data map, written beside the version annotation. It lets
  * the sweep tell that a Secret was edited while no operator was watching without reading upstream.
- * The salt is random per write, so the annotation never reveals a value, even of a one-key map,
- * to a dictionary attack. Form: {@code v1:<salt>:<sha256>}, both base64.
+ * The salt is random per write, so equal data never gives equal annotations and precomputed
+ * tables are useless. It is not a secret: whoever sees annotations but not data (a GitOps diff
+ * view that masks data) could still test guesses offline, so a map that is all guessable values
+ * (say one key holding "true") is guessable from it; any map with one real token in it is not.
+ * Anyone allowed to read the Secret reads the data anyway. Form: {@code v1:<salt>:<sha256>}, both base64.
  */
 public final class DataDigest {
   private static final String VERSION = "v1";
