@@ -110,6 +110,23 @@ class CliCommandsE2EIT {
   }
 
   @Test
+  void statusNamesADeletionApprovalLeftStandingOnASyncedSite() throws IOException {
+    String site = Sites.fresh("cli-approval");
+    sites.putUpstream(site, payload("t1"));
+    sites.createNamespace(site, "enabled");
+    assertThat(cli("sync", sites.ns(site)).exit()).isZero();
+    assertThat(statusOf(site).get("standingDeletionApproval").asBoolean()).isFalse();
+
+    // Approved during an off-boarding that was then undone: the approval still names the live Secret.
+    sites.annotate(site, Naming.DELETION_APPROVAL_ANNOTATION, sites.secret(site).getMetadata().getUid());
+
+    assertThat(statusOf(site).get("standingDeletionApproval").asBoolean()).isTrue();
+    CliRun table = cli("status");
+    assertThat(table.out()).contains("Deletion approvals still standing in ").contains(sites.ns(site))
+        .contains("kubectl annotate ns <namespace> " + Naming.DELETION_APPROVAL_ANNOTATION + "-");
+  }
+
+  @Test
   void anOutOfSyncSiteIsShownThenDryRunWritesNothingThenSyncWrites() throws IOException {
     String site = Sites.fresh("cli-drift");
     sites.putUpstream(site, payload("old"));

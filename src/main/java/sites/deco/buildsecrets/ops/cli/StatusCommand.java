@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.sync.Plan;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 @Command(
@@ -124,7 +125,10 @@ public final class StatusCommand implements Callable<Integer> {
     }
     String created = secret != null ? secret.getMetadata().getCreationTimestamp() : ns.getMetadata().getCreationTimestamp();
     String age = created == null ? "-" : HumanAge.since(Instant.parse(created), now);
+    Map<String, String> annotations = ns.getMetadata().getAnnotations();
+    boolean standingApproval = secret != null && !(in.plan() instanceof Plan.Delete) && annotations != null
+        && secret.getMetadata().getUid().equals(annotations.get(Naming.DELETION_APPROVAL_ANNOTATION));
     return new StatusRow(site.namespace(), site.site(), SiteState.of(in.plan(), paused), in.upstreamVersion(),
-        in.secretVersion(), age);
+        in.secretVersion(), age, standingApproval);
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import sites.deco.buildsecrets.config.Naming;
 
 /** Renders {@code status} rows as a kubectl-like table or as a JSON array. Pure. */
 public final class StatusRendering {
@@ -49,6 +50,13 @@ public final class StatusRendering {
           .append(othersNotOptedIn == 1 ? " other site namespace is" : " other site namespaces are")
           .append(" not opted in (state off).\n");
     }
+    List<String> standing = rows.stream().filter(StatusRow::standingApproval).map(StatusRow::namespace).toList();
+    if (!standing.isEmpty()) {
+      out.append("Deletion approvals still standing in ").append(String.join(", ", standing))
+          .append(": nothing deletes these Secrets now, but a later change that would (an opt-out, a key read missing)"
+              + " goes through at once, past the budget. If the change they approved was undone, remove them: "
+              + "kubectl annotate ns <namespace> " + Naming.DELETION_APPROVAL_ANNOTATION + "-\n");
+    }
     return out.toString();
   }
 
@@ -62,6 +70,7 @@ public final class StatusRendering {
       o.put("upstreamVersion", r.upstreamVersion());
       o.put("secretVersion", r.secretVersion());
       o.put("age", r.age());
+      o.put("standingDeletionApproval", r.standingApproval());
       out.add(o);
     }
     try {

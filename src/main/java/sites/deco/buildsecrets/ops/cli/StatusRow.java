@@ -5,6 +5,8 @@ package sites.deco.buildsecrets.ops.cli;
  *
  * @param upstreamVersion null when upstream was not read or holds no valid version
  * @param secretVersion the Secret's version annotation; null when there is no managed Secret
+ * @param standingApproval the namespace approves deleting its managed Secret, which the rule table
+ *     does not delete now: a later mistake asking for that deletion would go through at once
  */
-public record StatusRow(
-    String namespace, String site, SiteState state, String upstreamVersion, String secretVersion, String age) {}
+public record StatusRow(String namespace, String site, SiteState state, String upstreamVersion, String secretVersion,
+    String age, boolean standingApproval) {}

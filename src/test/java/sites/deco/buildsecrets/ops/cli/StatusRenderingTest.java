@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class StatusRenderingTest {
 
   private static StatusRow row(String ns, SiteState state, String up, String local) {
-    return new StatusRow(ns, ns.substring("sites-".length()), state, up, local, "5m");
+    return new StatusRow(ns, ns.substring("sites-".length()), state, up, local, "5m", false);
   }
 
   @Test
@@ -30,6 +30,22 @@ class StatusRenderingTest {
   }
 
   @Test
+  void standingApprovalsAreNamedWithTheWayToRemoveThem() throws Exception {
+    List<StatusRow> rows = List.of(
+        row("sites-acme", SiteState.SYNCED, "v1", "v1"),
+        new StatusRow("sites-b", "b", SiteState.SYNCED, "v2", "v2", "5m", true));
+
+    String table = StatusRendering.table(rows, 0);
+    JsonNode json = new ObjectMapper().readTree(StatusRendering.json(rows));
+
+    assertThat(table.lines().toList().get(3)).startsWith("Deletion approvals still standing in sites-b:")
+        .contains("kubectl annotate ns <namespace> deco.sites/build-secrets-deletion-approved-");
+    assertThat(json.get(0).get("standingDeletionApproval").asBoolean()).isFalse();
+    assertThat(json.get(1).get("standingDeletionApproval").asBoolean()).isTrue();
+    assertThat(StatusRendering.table(List.of(rows.get(0)), 0)).doesNotContain("standing");
+  }
+
+  @Test
   void anEmptyFleetSaysSo() {
     assertThat(StatusRendering.table(List.of(), 0)).isEqualTo("No opted-in site namespaces.\n");
     assertThat(StatusRendering.table(List.of(), 1)).contains("1 other site namespace is not opted in");
@@ -43,7 +59,7 @@ class StatusRenderingTest {
     assertThat(json).hasSize(2);
     JsonNode first = json.get(0);
     assertThat(first.fieldNames()).toIterable()
-        .containsExactly("namespace", "site", "state", "upstreamVersion", "secretVersion", "age");
+        .containsExactly("namespace", "site", "state", "upstreamVersion", "secretVersion", "age", "standingDeletionApproval");
     assertThat(first.get("state").asText()).isEqualTo("out-of-sync");
     assertThat(first.get("upstreamVersion").asText()).isEqualTo("v2");
     assertThat(json.get(1).get("secretVersion").isNull()).isTrue();
@@ -60,9 +76,9 @@ class StatusRenderingTest {
         NAMING, CliFixtures.answering(payload, "v1"));
     List<StatusRow> rows = List.of(
         new StatusRow("sites-acme", "acme", SiteState.of(synced.plan(), false), synced.upstreamVersion(),
-            synced.secretVersion(), "1m"),
+            synced.secretVersion(), "1m", false),
         new StatusRow("sites-acme", "acme", SiteState.of(changed.plan(), false), changed.upstreamVersion(),
-            changed.secretVersion(), "1m"));
+            changed.secretVersion(), "1m", false));
     String out = StatusRendering.table(rows, 0) + StatusRendering.json(rows) + synced + changed;
     assertThat(out).doesNotContain(CliFixtures.leakForms()).contains("synced", "out-of-sync");
   }
