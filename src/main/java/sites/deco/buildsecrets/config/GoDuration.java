@@ -32,6 +32,15 @@ public final class GoDuration {
     return Duration.ofNanos(Math.round(nanos));
   }
 
+  /**
+   * A time left, for people: rounded up to whole seconds (at least 1s), since a computed remainder
+   * such as 59.98 s would otherwise print exactly, in nanoseconds.
+   */
+  public static String formatWholeSecondsUp(Duration d) {
+    long seconds = Math.max(1, (d.toMillis() + 999) / 1000);
+    return format(Duration.ofSeconds(seconds));
+  }
+
   /** Formats a duration back into Go syntax, for logs and {@code --help}. */
   public static String format(Duration d) {
     if (d.isZero()) {

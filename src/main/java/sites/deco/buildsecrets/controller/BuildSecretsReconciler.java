@@ -347,7 +347,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       case DeletionGuard.Confirming confirming -> new Admitted(
           new Plan.Keep(Outcome.UPSTREAM_MISSING, delete.why() + "; the Secret is deleted once the key has stayed "
               + "missing for " + GoDuration.format(config.deletionConfirmation()) + " (in "
-              + GoDuration.format(confirming.remaining()) + ") and other keys are confirmed present"),
+              + GoDuration.formatWholeSecondsUp(confirming.remaining()) + ") and other keys are confirmed present"),
           null, confirming.remaining(), null);
       case DeletionGuard.Paused paused -> new Admitted(
           new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion (" + delete.cause().description()
@@ -459,6 +459,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
 
     if (outcome == Outcome.OPTED_OUT || (outcome == Outcome.DELETED && !site.optedIn())) {
       store.forget(site.namespace());
+      if (outcome == Outcome.DELETED) {
+        events.record(site.namespace(), outcome, plan.message()); // the opt-out's deletion: news, unlike the quiet "off"
+      }
     } else {
       if (admitted.recheck() != null) {
         store.invalidate(site.namespace()); // the recheck reads the key again

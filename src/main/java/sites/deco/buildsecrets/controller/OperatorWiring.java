@@ -133,7 +133,13 @@ public final class OperatorWiring {
                 .setMaxInterval(config.retryCap().toMillis())
                 .withoutMaxAttempts()));
     if (config.resyncEnabled()) {
-      LOG.info("resync every {} (±10% jitter) per opted-in namespace", GoDuration.format(config.resyncPeriod()));
+      String period = GoDuration.format(config.resyncPeriod());
+      if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST) {
+        LOG.info("resync every {}: one listing of upstream versions, then batch reads of the changed keys only "
+            + "(each namespace reads its own key, ±10% jitter, only while listing is denied)", period);
+      } else {
+        LOG.info("resync every {} (±10% jitter): each opted-in namespace reads its own key", period);
+      }
     } else {
       LOG.warn("resync is disabled (period 0): namespaces are read only on events and force-syncs");
     }

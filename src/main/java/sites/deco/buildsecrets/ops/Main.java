@@ -60,7 +60,8 @@ import sites.deco.buildsecrets.sync.SiteStore;
 public final class Main implements Callable<Integer> {
 
   @Option(names = "--build-secrets-resync-period", defaultValue = "${env:BUILD_SECRETS_RESYNC_PERIOD:-15m}",
-      description = "Re-read every opted-in namespace this often, ±10%% jitter; 0 disables "
+      description = "How often change detection runs: in list mode one listing finds the changed keys; in get "
+          + "mode every opted-in namespace re-reads its key, ±10%% jitter. 0 disables "
           + "(env BUILD_SECRETS_RESYNC_PERIOD, default 15m).")
   String resyncPeriod;
 

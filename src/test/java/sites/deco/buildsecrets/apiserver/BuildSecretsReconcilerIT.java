@@ -161,6 +161,8 @@ class BuildSecretsReconcilerIT {
     sites.annotate(site, "deco.sites/build-secrets-managed", null);
     await().atMost(WITHIN).until(() -> sites.secret(site) == null);
     assertThat(op.source.directReads(sites.key(site))).isEqualTo(1);
+    await().atMost(WITHIN).until(() -> !sites.events(site, "Deleted").isEmpty());
+    assertThat(sites.events(site, "Deleted").get(0).getMessage()).contains("opted out");
 
     // Opting in again recreates it.
     sites.optIn(site);

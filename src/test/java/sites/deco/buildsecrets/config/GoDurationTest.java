@@ -63,6 +63,14 @@ class GoDurationTest {
   }
 
   @Test
+  void aTimeLeftIsShownInWholeSecondsRoundedUp() {
+    assertThat(GoDuration.formatWholeSecondsUp(Duration.ofNanos(59_980_959_448L))).isEqualTo("1m");
+    assertThat(GoDuration.formatWholeSecondsUp(Duration.ofMillis(1_500))).isEqualTo("2s");
+    assertThat(GoDuration.formatWholeSecondsUp(Duration.ofMillis(3))).isEqualTo("1s");
+    assertThat(GoDuration.formatWholeSecondsUp(Duration.ofSeconds(90))).isEqualTo("1m30s");
+  }
+
+  @Test
   void formatsZeroAsBareZero() {
     assertThat(GoDuration.format(Duration.ZERO)).isEqualTo("0");
   }

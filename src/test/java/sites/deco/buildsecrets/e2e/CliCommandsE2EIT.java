@@ -177,17 +177,36 @@ class CliCommandsE2EIT {
     assertThat(refused.out()).contains("the command line does not");
     assertThat(sites.secret(gone).getMetadata().getResourceVersion()).isEqualTo(rv);
 
-    // The operator's last word on it was DeletionPaused: status says so.
+    operatorPausedTheDeletion(gone);
+    assertThat(statusOf(gone).get("state").asText()).isEqualTo("deletion-paused");
+  }
+
+  @Test
+  void anOptedOutSiteStillHoldingItsSecretIsShownUntilItGoes() throws IOException {
+    String site = Sites.fresh("cli-opted-out");
+    sites.putUpstream(site, payload("x"));
+    sites.createNamespace(site, "enabled");
+    assertThat(cli("sync", sites.ns(site)).exit()).isZero();
+
+    sites.annotate(site, Naming.DEFAULTS.managedAnnotation(), null); // no operator runs here: the Secret stays
+
+    assertThat(statusOf(site).get("state").asText()).as("a deletion is due").isEqualTo("out-of-sync");
+    operatorPausedTheDeletion(site);
+    assertThat(statusOf(site).get("state").asText()).isEqualTo("deletion-paused");
+    assertThat(tableLine(site)).contains("deletion-paused");
+  }
+
+  /** What the operator posts when the deletion guard keeps a Secret: status reads its latest Event. */
+  private static void operatorPausedTheDeletion(String site) {
     String now = Instant.now().toString().replaceAll("\\.\\d+Z$", "Z");
-    bed.admin().v1().events().inNamespace(sites.ns(gone)).resource(new EventBuilder()
-        .withNewMetadata().withName(sites.ns(gone) + ".paused").withNamespace(sites.ns(gone)).endMetadata()
-        .withNewInvolvedObject().withApiVersion("v1").withKind("Namespace").withName(sites.ns(gone))
-        .withNamespace(sites.ns(gone)).endInvolvedObject()
+    bed.admin().v1().events().inNamespace(sites.ns(site)).resource(new EventBuilder()
+        .withNewMetadata().withName(sites.ns(site) + ".paused").withNamespace(sites.ns(site)).endMetadata()
+        .withNewInvolvedObject().withApiVersion("v1").withKind("Namespace").withName(sites.ns(site))
+        .withNamespace(sites.ns(site)).endInvolvedObject()
         .withType("Warning").withReason("DeletionPaused").withMessage("deletion is paused")
         .withNewSource().withComponent("build-secrets-operator").endSource()
         .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
         .build()).create();
-    assertThat(statusOf(gone).get("state").asText()).isEqualTo("deletion-paused");
   }
 
   @Test

@@ -33,7 +33,8 @@ import sites.deco.buildsecrets.sync.SiteRef;
     sortOptions = false,
     usageHelpWidth = 120,
     description = {
-        "Shows every opted-in site namespace with the state the operator's rule table gives it now: "
+        "Shows every opted-in site namespace, and every other one still holding a managed Secret (its deletion due "
+            + "or paused), with the state the operator's rule table gives it now: "
             + "synced, out-of-sync, upstream-missing, deletion-paused, not-owned, invalid or error.",
         "Reads the current kubeconfig context and upstream directly; writes nothing and never prints a Secret value.",
         "Exit 0 when every site could be shown, 1 when the cluster could not be read, 2 on usage errors."})
@@ -61,30 +62,32 @@ public final class StatusCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     try (Source source = sourceOptions.open(); KubernetesClient client = new KubernetesClientBuilder().build()) {
-      List<SiteRef> optedIn = new ArrayList<>();
-      Map<String, Namespace> namespaces = new HashMap<>();
-      int others = 0;
-      for (Namespace ns : client.namespaces().list().getItems()) {
-        SiteRef site = SiteRef.from(ns, naming).orElse(null);
-        if (site == null) continue;
-        if (site.optedIn()) {
-          optedIn.add(site);
-          namespaces.put(site.namespace(), ns);
-        } else {
-          others++;
-        }
-      }
       // One list call for every Secret of that name (the operator's RBAC allows exactly this).
       Map<String, Secret> secrets = new HashMap<>();
       for (Secret s : client.secrets().inAnyNamespace().withField("metadata.name", naming.secretName()).list().getItems()) {
         secrets.put(s.getMetadata().getNamespace(), s);
       }
+      // Opted-in sites, and opted-out ones still holding a managed Secret: a deletion due or paused.
+      List<SiteRef> shown = new ArrayList<>();
+      Map<String, Namespace> namespaces = new HashMap<>();
+      int others = 0;
+      for (Namespace ns : client.namespaces().list().getItems()) {
+        SiteRef site = SiteRef.from(ns, naming).orElse(null);
+        if (site == null) continue;
+        Secret secret = secrets.get(site.namespace());
+        if (site.optedIn() || (secret != null && naming.isOwned(secret.getMetadata().getLabels()))) {
+          shown.add(site);
+          namespaces.put(site.namespace(), ns);
+        } else {
+          others++;
+        }
+      }
       Instant now = Instant.now();
       List<StatusRow> rows = new ArrayList<>();
-      ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, Math.max(1, optedIn.size())));
+      ExecutorService pool = Executors.newFixedThreadPool(Math.min(threads, Math.max(1, shown.size())));
       try {
         List<Future<StatusRow>> futures = new ArrayList<>();
-        for (SiteRef site : optedIn) {
+        for (SiteRef site : shown) {
           futures.add(pool.submit(() -> row(client, naming, source, site, namespaces.get(site.namespace()),
               secrets.get(site.namespace()), now)));
         }
