@@ -287,7 +287,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         try {
           secret = context.getClient().secrets().inNamespace(site.namespace()).withName(naming.secretName()).get();
         } catch (KubernetesClientException e) {
-          return writeFailed(site, upstream, admitted.plan(), e, now, start);
+          return writeFailed(site, upstream, "re-read after a conflict", e, now, start);
         }
         local = LocalSecret.of(secret, naming);
         if (upstream == null && SyncRules.needsUpstream(site, local)) {
@@ -297,7 +297,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         plan = SyncRules.decide(site, local, upstream);
       } catch (KubernetesClientException e) {
         admitted.writeFailed(e.getCode());
-        return writeFailed(site, upstream, admitted.plan(), e, now, start);
+        return writeFailed(site, upstream, verbOf(admitted.plan()), e, now, start);
       }
     }
   }
@@ -431,14 +431,18 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * A write the API server refused or never answered (5xx, timeout, lost connection): retried
    * within seconds with the same upstream answer, counted at once, and a Warning once it persists.
    */
+  private static String verbOf(Plan plan) {
+    return plan instanceof Plan.Create ? "create" : plan instanceof Plan.Update ? "update" : "delete";
+  }
+
+  /** @param request what failed: the write, or the re-read after its conflict */
   private UpdateControl<Namespace> writeFailed(
-      SiteRef site, Upstream upstream, Plan plan, KubernetesClientException e, Instant now, long startNanos) {
+      SiteRef site, Upstream upstream, String request, KubernetesClientException e, Instant now, long startNanos) {
     holdForRetry(site, upstream, now);
     int failures = store.get(site.namespace()).map(SiteState::failures).orElse(0) + 1;
     Duration retry = backoff(failures);
-    String verb = plan instanceof Plan.Create ? "create" : plan instanceof Plan.Update ? "update" : "delete";
-    String message = "writing the Secret failed (" + verb + ": " + (e.getCode() > 0 ? "HTTP " + e.getCode() : "no answer")
-        + "); retrying in " + GoDuration.format(retry) + " with the same upstream answer";
+    String message = "writing the Secret failed (" + request + ": " + (e.getCode() > 0 ? "HTTP " + e.getCode() : "no answer")
+        + "); retrying in " + GoDuration.formatWholeSecondsUp(retry) + " with the same upstream answer";
     store.record(site.namespace(), new SiteState.Result(Outcome.WRITE_ERROR, message, failures, null, null, null), now);
     if (failures == WRITE_FAILURES_BEFORE_WARNING) {
       events.record(site.namespace(), Outcome.WRITE_ERROR, message);
@@ -459,7 +463,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
 
     if (outcome == Outcome.OPTED_OUT || (outcome == Outcome.DELETED && !site.optedIn())) {
       store.forget(site.namespace());
-      if (outcome == Outcome.DELETED) {
+      if (outcome == Outcome.DELETED && !site.terminating()) {
         events.record(site.namespace(), outcome, plan.message()); // the opt-out's deletion: news, unlike the quiet "off"
       }
     } else {

@@ -129,8 +129,9 @@ public final class StatusCommand implements Callable<Integer> {
     String created = secret != null ? secret.getMetadata().getCreationTimestamp() : ns.getMetadata().getCreationTimestamp();
     String age = created == null ? "-" : HumanAge.since(Instant.parse(created), now);
     Map<String, String> annotations = ns.getMetadata().getAnnotations();
-    boolean standingApproval = secret != null && !(in.plan() instanceof Plan.Delete) && annotations != null
-        && secret.getMetadata().getUid().equals(annotations.get(Naming.DELETION_APPROVAL_ANNOTATION));
+    String approval = annotations == null ? null : annotations.get(Naming.DELETION_APPROVAL_ANNOTATION);
+    boolean standingApproval = secret != null && !(in.plan() instanceof Plan.Delete) && approval != null
+        && approval.equals(secret.getMetadata().getUid());
     return new StatusRow(site.namespace(), site.site(), SiteState.of(in.plan(), paused), in.upstreamVersion(),
         in.secretVersion(), age, standingApproval);
   }
