@@ -321,7 +321,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
    * @param pausedCause the cause of a paused deletion; else null
    */
   private record Admitted(Plan plan, DeletionGuard.Permit permit, Duration recheck, DeletionCause pausedCause) {
-    /** @param httpStatus the API server's answer to the failed write; 0 when none came */
+    /** @param httpStatus the API server's answer to the failed write; 0 or less when none came */
     void writeFailed(int httpStatus) {
       if (permit != null) {
         permit.deleteFailed(httpStatus);
@@ -430,12 +430,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   /**
    * A write the API server refused or never answered (5xx, timeout, lost connection): retried
    * within seconds with the same upstream answer, counted at once, and a Warning once it persists.
+   *
+   * @param request what failed: the write, or the re-read after its conflict
    */
-  private static String verbOf(Plan plan) {
-    return plan instanceof Plan.Create ? "create" : plan instanceof Plan.Update ? "update" : "delete";
-  }
-
-  /** @param request what failed: the write, or the re-read after its conflict */
   private UpdateControl<Namespace> writeFailed(
       SiteRef site, Upstream upstream, String request, KubernetesClientException e, Instant now, long startNanos) {
     holdForRetry(site, upstream, now);
@@ -451,6 +448,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     metrics.sync(Outcome.WRITE_ERROR.metricLabel());
     metrics.reconciled(Duration.ofNanos(System.nanoTime() - startNanos));
     return UpdateControl.<Namespace>noUpdate().rescheduleAfter(retry);
+  }
+
+  private static String verbOf(Plan plan) {
+    return plan instanceof Plan.Create ? "create" : plan instanceof Plan.Update ? "update" : "delete";
   }
 
   private UpdateControl<Namespace> finish(

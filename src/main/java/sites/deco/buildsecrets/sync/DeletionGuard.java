@@ -98,7 +98,7 @@ public final class DeletionGuard {
      * that did: those keep the slot, so lost answers never carry deletions past the budget. (A
      * retry of the same Secret is counted once: the budget counts Secret UIDs.)
      *
-     * @param httpStatus the API server's status code; 0 when no answer came
+     * @param httpStatus the API server's status code; 0 or less when no answer came
      */
     public void deleteFailed(int httpStatus) {
       boolean nothingDeleted = httpStatus >= 400 && httpStatus < 500 && httpStatus != 404 && httpStatus != 408;

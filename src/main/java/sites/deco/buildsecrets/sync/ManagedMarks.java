@@ -14,7 +14,7 @@ import sites.deco.buildsecrets.source.SecretData;
  * next reconcile finds nothing to change.
  */
 public final class ManagedMarks {
-  static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+  private static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
   private ManagedMarks() {}
 

@@ -111,10 +111,7 @@ class CliCommandsE2EIT {
 
   @Test
   void statusNamesADeletionApprovalLeftStandingOnASyncedSite() throws IOException {
-    String site = Sites.fresh("cli-approval");
-    sites.putUpstream(site, payload("t1"));
-    sites.createNamespace(site, "enabled");
-    assertThat(cli("sync", sites.ns(site)).exit()).isZero();
+    String site = syncedByTheCommandLine("cli-approval", "t1");
     assertThat(statusOf(site).get("standingDeletionApproval").asBoolean()).isFalse();
 
     // Approved during an off-boarding that was then undone: the approval still names the live Secret.
@@ -128,10 +125,7 @@ class CliCommandsE2EIT {
 
   @Test
   void anOutOfSyncSiteIsShownThenDryRunWritesNothingThenSyncWrites() throws IOException {
-    String site = Sites.fresh("cli-drift");
-    sites.putUpstream(site, payload("old"));
-    sites.createNamespace(site, "enabled");
-    assertThat(cli("sync", sites.ns(site)).exit()).isZero();
+    String site = syncedByTheCommandLine("cli-drift", "old");
     String before = sites.secret(site).getMetadata().getResourceVersion();
 
     String v2 = sites.putUpstream(site, payload("new"));
@@ -165,10 +159,7 @@ class CliCommandsE2EIT {
     assertThat(sites.secret(lazy)).isNull();
 
     // A managed Secret whose key went away: kept, and the CLI says it never deletes.
-    String gone = Sites.fresh("cli-gone");
-    sites.putUpstream(gone, payload("x"));
-    sites.createNamespace(gone, "enabled");
-    assertThat(cli("sync", sites.ns(gone)).exit()).isZero();
+    String gone = syncedByTheCommandLine("cli-gone", "x");
     String rv = sites.secret(gone).getMetadata().getResourceVersion();
     sites.deleteUpstream(gone, false);
     assertThat(statusOf(gone).get("state").asText()).isEqualTo("upstream-missing");
@@ -183,10 +174,7 @@ class CliCommandsE2EIT {
 
   @Test
   void anOptedOutSiteStillHoldingItsSecretIsShownUntilItGoes() throws IOException {
-    String site = Sites.fresh("cli-opted-out");
-    sites.putUpstream(site, payload("x"));
-    sites.createNamespace(site, "enabled");
-    assertThat(cli("sync", sites.ns(site)).exit()).isZero();
+    String site = syncedByTheCommandLine("cli-opted-out", "x");
 
     sites.annotate(site, Naming.DEFAULTS.managedAnnotation(), null); // no operator runs here: the Secret stays
 
@@ -194,6 +182,16 @@ class CliCommandsE2EIT {
     operatorPausedTheDeletion(site);
     assertThat(statusOf(site).get("state").asText()).isEqualTo("deletion-paused");
     assertThat(tableLine(site)).contains("deletion-paused");
+  }
+
+  /** A fresh opted-in site whose upstream TOKEN is {@code token}, synced by {@code sync} (no operator runs here). */
+  private static String syncedByTheCommandLine(String prefix, String token) {
+    String site = Sites.fresh(prefix);
+    sites.putUpstream(site, payload(token));
+    sites.createNamespace(site, "enabled");
+    CliRun sync = cli("sync", sites.ns(site));
+    assertThat(sync.exit()).as(sync.toString()).isZero();
+    return site;
   }
 
   /** What the operator posts when the deletion guard keeps a Secret: status reads its latest Event. */
