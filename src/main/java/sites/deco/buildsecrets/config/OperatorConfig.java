@@ -18,6 +18,8 @@ import java.time.Duration;
  * @param healthBindAddress host:port for /healthz and /readyz, or "0" to disable
  * @param leaderElection null when leader election is off
  * @param changeEventsQueueUrl the SQS queue of upstream change events; null when off (issue 13)
+ * @param deletionLedger where the deletion guard remembers its latch and recent deletions across
+ *     restarts; null keeps them in memory only
  */
 public record OperatorConfig(
     Naming naming,
@@ -32,7 +34,8 @@ public record OperatorConfig(
     String metricsBindAddress,
     String healthBindAddress,
     LeaderElection leaderElection,
-    String changeEventsQueueUrl) {
+    String changeEventsQueueUrl,
+    DeletionLedgerLocation deletionLedger) {
 
   /** Upstream backends; adding one is a new {@code Source} file plus a constant here. */
   public enum Backend {
@@ -83,29 +86,37 @@ public record OperatorConfig(
 
   public record LeaderElection(String leaseName, String leaseNamespace) {}
 
+  /** The ConfigMap that holds the deletion guard's memory. */
+  public record DeletionLedgerLocation(String namespace, String name) {}
+
   public OperatorConfig withResyncPeriod(Duration period) {
     return new OperatorConfig(naming, backend, period, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl, deletionLedger);
   }
 
   public OperatorConfig withDeletionBudget(DeletionBudget budget) {
     return new OperatorConfig(naming, backend, resyncPeriod, budget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl, deletionLedger);
   }
 
   public OperatorConfig withChangeDetection(ChangeDetection mode) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl);
+        mode, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl, deletionLedger);
   }
 
   public OperatorConfig withLeaderElection(LeaderElection election) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEventsQueueUrl);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEventsQueueUrl, deletionLedger);
   }
 
   public OperatorConfig withChangeEventsQueueUrl(String url) {
     return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
-        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, url);
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, url, deletionLedger);
+  }
+
+  public OperatorConfig withDeletionLedger(DeletionLedgerLocation ledger) {
+    return new OperatorConfig(naming, backend, resyncPeriod, deletionBudget, deletionConfirmation, awsCallTimeout, awsRequestsPerSecond,
+        changeDetection, reconcileThreads, metricsBindAddress, healthBindAddress, leaderElection, changeEventsQueueUrl, ledger);
   }
 
   /** Case-insensitive choice among an enum's constants; the error lists the supported values. */

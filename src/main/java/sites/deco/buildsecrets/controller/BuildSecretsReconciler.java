@@ -2,6 +2,7 @@ package sites.deco.buildsecrets.controller;
 
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -41,8 +42,10 @@ import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.DeletionGuard;
+import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.FleetCensus;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.Outcome;
@@ -149,8 +152,8 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     namespaces = context.getPrimaryCache();
     writer = new SecretWriter(context.getClient(), naming, new CacheFiller());
     events = new NamespaceEvents(context.getClient(), instance, metrics::eventDropped);
-    guard = new DeletionGuard(store, this::census, config.deletionBudget(), config.retryCap(),
-        config.deletionConfirmation(), clock);
+    guard = new DeletionGuard(store, deletionLedger(context.getClient()), this::census, config.deletionBudget(),
+        config.retryCap(), config.deletionConfirmation(), clock);
     if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
       listSweep = new FleetSweep(bulk, naming, store, metrics, clock, namespaces::list,
           ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
@@ -549,6 +552,11 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       store.invalidate(ns);
       fleetTriggers.propagateEvent(new ResourceID(ns));
     }
+  }
+
+  private DeletionLedger deletionLedger(KubernetesClient client) {
+    OperatorConfig.DeletionLedgerLocation at = config.deletionLedger();
+    return at == null ? DeletionLedger.inMemory() : new ConfigMapDeletionLedger(client, at.namespace(), at.name());
   }
 
   /** The managed Secrets in site namespaces, from the informer caches: the guard's population. */

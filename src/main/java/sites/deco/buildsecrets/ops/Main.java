@@ -32,6 +32,7 @@ import sites.deco.buildsecrets.ops.cli.AdoptCommand;
 import sites.deco.buildsecrets.ops.cli.ApproveDeletionsCommand;
 import sites.deco.buildsecrets.ops.cli.ChangeEventsOptions;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
+import sites.deco.buildsecrets.ops.cli.DeletionLedgerOptions;
 import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
 import sites.deco.buildsecrets.ops.cli.ReleaseCommand;
@@ -111,6 +112,8 @@ public final class Main implements Callable<Integer> {
 
   @Mixin LeaseOptions leaseOptions;
 
+  @Mixin DeletionLedgerOptions deletionLedger;
+
   @Option(names = "--log-format", defaultValue = "${env:LOG_FORMAT:-json}",
       description = "json (one JSON object per line) or console (env LOG_FORMAT, default json).")
   String logFormat;
@@ -158,7 +161,8 @@ public final class Main implements Callable<Integer> {
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
         parseDuration("--deletion-confirmation-delay", deletionConfirmationDelay),
         upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
-        reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEvents.queueUrl());
+        reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEvents.queueUrl(),
+        deletionLedger.location());
   }
 
   private static Duration parseDuration(String flag, String value) {
@@ -217,6 +221,13 @@ public final class Main implements Callable<Integer> {
     OperatorWiring.Wired operator = source == null
         ? null
         : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease, feed, eventMetrics);
+    if (operator != null && config.deletionLedger() == null) {
+      log.warn("deletion ledger: none (--deletion-ledger=none): a restart forgets a tripped deletion guard and the "
+          + "deletions it sent, so leftovers of a partly undone mistake may be deleted within a fresh budget");
+    } else if (operator != null) {
+      log.info("deletion ledger: ConfigMap {}/{} (read before the first budgeted deletion, written before each)",
+          config.deletionLedger().namespace(), config.deletionLedger().name());
+    }
     if (feed != null) {
       log.info("change events: the leader reads the queue {} (long polling); the sweep stays the safety net",
           config.changeEventsQueueUrl());

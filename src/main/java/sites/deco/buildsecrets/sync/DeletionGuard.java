@@ -25,6 +25,11 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
  * budgeted deletion pauses too, until no unapproved candidate is left (the mistake was undone) or
  * each is approved. Waiting for the window to refill never drains a standing mistake.
  *
+ * <p><b>Remembered.</b> The latch and the recent deletions live in a {@link DeletionLedger}, read
+ * before the first budgeted deletion and written before each one is sent, so a restart or a new
+ * leader carries on where the last one stopped. A ledger that cannot be read or written pauses
+ * budgeted deletions: forgetting is never the fallback.
+ *
  * <p><b>Upstream missing.</b> Within the budget, a key read missing is deleted only (1) after every managed Secret has
  * been read since start-up, (2) once it has stayed missing for the confirmation delay, and (3)
  * after a clean corroboration: a direct read of a few other managed keys, taken since it went
@@ -40,14 +45,22 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
 public final class DeletionGuard {
   /** Other keys read to tell a lone removal from a wrong region or account. */
   public static final int CORROBORATION_SAMPLE = 5;
+  /** How long an unreadable ledger's answer stands before the next read is tried. */
+  static final Duration LEDGER_RETRY = Duration.ofSeconds(10);
 
   private final SiteStore store;
+  private final DeletionLedger ledger;
   private final Supplier<FleetCensus> census;
   private final DeletionBudget budget;
   private final Duration window;
   private final Duration confirmationDelay;
   private final Clock clock;
-  private boolean tripped;
+  /** The ledger's state as last read or saved, plus changes a failed save lost; null until read. */
+  private DeletionLedger.State memory;
+  /** A change to {@link #memory} (a trip, an un-trip, a slot given back) is not in the ledger yet. */
+  private boolean unsaved;
+  private Paused ledgerUnreadable;
+  private Instant ledgerUnreadableAt = Instant.MIN;
   private Instant lastCleanCorroboration = Instant.MIN;
   private Instant lastFailedCorroboration = Instant.MIN;
   private Paused lastFailure;
@@ -57,9 +70,10 @@ public final class DeletionGuard {
    * @param window how long a sent deletion keeps counting against the budget
    * @param confirmationDelay how long a key must stay missing before its Secret is deleted
    */
-  public DeletionGuard(SiteStore store, Supplier<FleetCensus> census, DeletionBudget budget, Duration window,
-      Duration confirmationDelay, Clock clock) {
+  public DeletionGuard(SiteStore store, DeletionLedger ledger, Supplier<FleetCensus> census, DeletionBudget budget,
+      Duration window, Duration confirmationDelay, Clock clock) {
     this.store = store;
+    this.ledger = ledger;
     this.census = census;
     this.budget = budget;
     this.window = window;
@@ -84,10 +98,10 @@ public final class DeletionGuard {
 
   /** A reserved budget slot: it counts as a sent deletion unless the API server's answer proves none happened. */
   public final class Permit {
-    private final SiteStore.SentDeletion sent;
+    private final DeletionLedger.Sent sent;
 
     /** @param sent null for a deletion outside the budget */
-    private Permit(SiteStore.SentDeletion sent) {
+    private Permit(DeletionLedger.Sent sent) {
       this.sent = sent;
     }
 
@@ -103,7 +117,10 @@ public final class DeletionGuard {
     public void deleteFailed(int httpStatus) {
       boolean nothingDeleted = httpStatus >= 400 && httpStatus < 500 && httpStatus != 404 && httpStatus != 408;
       if (sent != null && nothingDeleted) {
-        store.unrecordDeletion(sent);
+        synchronized (DeletionGuard.this) {
+          memory = memory.without(sent);
+          saveQuietly(); // if lost, the ledger counts one deletion too many: the safe side
+        }
       }
     }
   }
@@ -123,17 +140,24 @@ public final class DeletionGuard {
     if (!plan.cause().budgeted() || approved) {
       return new Allowed(new Permit(null));
     }
+    Paused unread = readLedger(now);
+    if (unread != null) {
+      return unread;
+    }
     Count count = count(now);
     // The deletion asked for is a candidate itself: the trip holds while any other one is left.
-    if (tripped && count.candidates() > 1) {
+    if (memory.tripped() && count.candidates() > 1) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
-          + "; undo the change, or approve each deletion (approve-deletions)");
+          + "; undo the change, or approve each deletion (approve-deletions)" + (unsaved ? saveQuietly() : ""));
     }
-    tripped = false;
+    if (memory.tripped()) {
+      memory = memory.untrip();
+      unsaved = true; // saved with the next deletion; if lost, a restart re-checks the same condition
+    }
     if (count.candidates() + count.recent() > count.allowed()) {
-      tripped = true;
+      memory = memory.trip(now);
       return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
-          + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)");
+          + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)" + saveQuietly());
     }
     if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
       Admission first = upstreamMissingChecks(site, now, scheduledForDeletion);
@@ -141,9 +165,49 @@ public final class DeletionGuard {
         return first;
       }
     }
-    SiteStore.SentDeletion sent = new SiteStore.SentDeletion(now, plan.current().uid());
-    store.recordDeletion(sent);
+    DeletionLedger.Sent sent = new DeletionLedger.Sent(now, plan.current().uid());
+    DeletionLedger.State next = memory.with(sent).since(now.minus(window));
+    try {
+      ledger.save(next); // before the delete is sent: a crash in between over-counts, never under-counts
+    } catch (DeletionLedger.Unavailable e) {
+      return new Paused("the deletion could not be recorded first (" + e.getMessage()
+          + "); budgeted deletions wait for the deletion ledger");
+    }
+    memory = next;
+    unsaved = false;
     return new Allowed(new Permit(sent));
+  }
+
+  /** Null once the ledger has been read; else the pause that keeps budgeted deletions waiting for it. */
+  private Paused readLedger(Instant now) {
+    if (memory != null) {
+      return null;
+    }
+    if (ledgerUnreadable != null && now.isBefore(ledgerUnreadableAt.plus(LEDGER_RETRY))) {
+      return ledgerUnreadable;
+    }
+    try {
+      memory = ledger.load().since(now.minus(window));
+      ledgerUnreadable = null;
+      return null;
+    } catch (DeletionLedger.Unavailable e) {
+      ledgerUnreadableAt = now;
+      ledgerUnreadable = new Paused("the deletion ledger could not be read (" + e.getMessage() + "); budgeted "
+          + "deletions wait for it, so that a restart never forgets a tripped guard or recent deletions");
+      return ledgerUnreadable;
+    }
+  }
+
+  /** Saves a change that is safe to lose; returns what a message should add when it was not saved. */
+  private String saveQuietly() {
+    try {
+      ledger.save(memory);
+      unsaved = false;
+      return "";
+    } catch (DeletionLedger.Unavailable e) {
+      unsaved = true;
+      return "; not yet in the deletion ledger (" + e.getMessage() + "), so a restart may not remember this pause";
+    }
   }
 
   /** Null when the upstream-missing conditions hold; else what to do first. */
@@ -208,8 +272,12 @@ public final class DeletionGuard {
 
   /** Whether a paused deletion could now pass, without reserving anything: then it is re-examined. */
   public synchronized boolean wouldAllowAny() {
-    Count count = count(clock.instant());
-    if (tripped && count.candidates() > 1) {
+    Instant now = clock.instant();
+    if (readLedger(now) != null) {
+      return false;
+    }
+    Count count = count(now);
+    if (memory.tripped() && count.candidates() > 1) {
       return false;
     }
     return count.candidates() + count.recent() <= count.allowed();
@@ -222,14 +290,17 @@ public final class DeletionGuard {
       return null;
     }
     Count count;
+    Paused unreadable;
     synchronized (this) {
       count = count(clock.instant());
+      unreadable = memory == null ? ledgerUnreadable : null;
     }
     long opt = paused.getOrDefault(DeletionCause.OPTED_OUT, 0L);
     long missing = paused.getOrDefault(DeletionCause.UPSTREAM_MISSING, 0L);
     return "deletion guard: " + (opt + missing) + " deletions paused (" + opt + " opt-out, " + missing
         + " upstream missing); " + count.describe() + "; budget " + count.allowed()
-        + "; Secrets are kept until the cause is undone or each deletion is approved";
+        + "; Secrets are kept until the cause is undone or each deletion is approved"
+        + (unreadable == null ? "" : "; " + unreadable.reason());
   }
 
   private record Count(long population, long optedOut, long missing, int recent, int allowed) {
@@ -244,7 +315,7 @@ public final class DeletionGuard {
   }
 
   private Count count(Instant now) {
-    Set<String> sent = store.deletionsSince(now.minus(window));
+    Set<String> sent = memory == null ? Set.of() : memory.uidsSince(now.minus(window));
     long population = 0;
     long optedOut = 0;
     long missing = 0;

@@ -2,8 +2,6 @@ package sites.deco.buildsecrets.sync;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,21 +13,15 @@ import sites.deco.buildsecrets.source.Upstream;
 
 /**
  * The one store of per-site state: a {@link SiteState} per site namespace, replaced atomically by
- * the methods below and by nothing else, plus the fleet-wide record of recent budgeted deletions.
- * The reconciler, the sweep and the deletion guard all read and write through it, so a sweep's
- * note and a reconcile's result can never overwrite each other.
+ * the methods below and by nothing else. The reconciler, the sweep and the deletion guard all read
+ * and write through it, so a sweep's note and a reconcile's result can never overwrite each other.
+ * (The fleet-wide record of budgeted deletions is the guard's own, in its {@link DeletionLedger}.)
  */
 public final class SiteStore {
   private final Map<String, SiteState> sites = new ConcurrentHashMap<>();
   /** Sites whose last outcome is DELETION_PAUSED: asked after reconciles, so O(paused), not O(fleet). */
   private final Set<String> paused = ConcurrentHashMap.newKeySet();
   private final AtomicInteger heldAnswers = new AtomicInteger();
-  /** Each recent budgeted deletion, oldest first. */
-  private final Deque<SentDeletion> recentDeletions = new ArrayDeque<>();
-
-  /** A budgeted deletion: when it was sent, and which Secret (so a cache that still holds it does not count it twice). */
-  record SentDeletion(Instant at, String secretUid) {}
-
   public Optional<SiteState> get(String namespace) {
     return Optional.ofNullable(sites.get(namespace));
   }
@@ -138,26 +130,6 @@ public final class SiteStore {
       heldAnswers.decrementAndGet();
     }
     paused.remove(namespace);
-  }
-
-  /** Counts a budgeted deletion the moment it is sent. */
-  synchronized void recordDeletion(SentDeletion sent) {
-    recentDeletions.addLast(sent);
-  }
-
-  /** Takes back a deletion that failed or met a conflict. */
-  synchronized void unrecordDeletion(SentDeletion sent) {
-    recentDeletions.removeLastOccurrence(sent);
-  }
-
-  /** Budgeted deletions sent at or after {@code since}; older ones are forgotten. */
-  synchronized Set<String> deletionsSince(Instant since) {
-    while (!recentDeletions.isEmpty() && recentDeletions.peekFirst().at().isBefore(since)) {
-      recentDeletions.removeFirst();
-    }
-    Set<String> uids = new java.util.HashSet<>();
-    recentDeletions.forEach(d -> uids.add(d.secretUid()));
-    return uids;
   }
 
   /** Namespaces whose deletion the guard paused. */

@@ -3,11 +3,16 @@ package sites.deco.buildsecrets.apiserver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
@@ -89,5 +94,49 @@ class DeletionGuardIT {
     assertThat(op.store.pausedDeletions()).hasSize(FLEET);
     ReliabilityRecord.passed("Deletion guard", "Operator restarted with a key template that matches no key (12 managed Secrets)",
         "Every managed Secret paused (Warning DeletionPaused), none deleted");
+  }
+
+  @Test
+  void aRestartRemembersTheTripSoAPartlyUndoneBulkOptOutStaysPaused() {
+    Naming naming = Sites.isolated("guard-ledger");
+    Sites sites = new Sites(bed, naming);
+    OperatorConfig.DeletionLedgerLocation ledger =
+        new OperatorConfig.DeletionLedgerLocation("default", Sites.fresh("guard-ledger"));
+    UnaryOperator<OperatorConfig> withLedger = c -> c.withDeletionLedger(ledger);
+    op = OperatorUnderTest.start(bed, naming, withLedger);
+    List<String> all = fleet(sites);
+    op.close();
+
+    // A bulk opt-out of 8 (budget 5), made while no operator runs so that the next one sees it
+    // whole: nothing is deleted, and the ledger records the trip.
+    List<String> optedOut = all.subList(0, 8);
+    optedOut.forEach(s -> sites.annotate(s, naming.managedAnnotation(), null));
+    op = OperatorUnderTest.start(bed, naming, withLedger);
+    await().atMost(WITHIN).until(() -> op.store.pausedDeletions().size() == optedOut.size());
+    await().atMost(WITHIN).until(() -> ledgerData(ledger).containsKey(ConfigMapDeletionLedger.TRIPPED_SINCE));
+    op.close();
+
+    // Half undone while no operator runs: three opt-outs are left, within the budget of 5.
+    List<String> leftOver = optedOut.subList(5, 8);
+    optedOut.subList(0, 5).forEach(sites::optIn);
+    op = OperatorUnderTest.start(bed, naming, withLedger);
+
+    await().atMost(WITHIN).until(() -> op.store.pausedDeletions().containsAll(leftOver.stream().map(sites::ns).toList()));
+    await().during(QUIET).atMost(QUIET.plusSeconds(2)).until(() -> all.stream().allMatch(s -> sites.secret(s) != null));
+    assertThat(sites.events(leftOver.get(0), "DeletionPaused")).extracting(e -> e.getMessage())
+        .anySatisfy(m -> assertThat(m).contains("paused since the budget was exceeded").contains("3 of 12"));
+
+    // The way through still works after the restart: an approval per Secret.
+    leftOver.forEach(s -> sites.annotate(s, Naming.DELETION_APPROVAL_ANNOTATION, sites.secret(s).getMetadata().getUid()));
+    await().atMost(WITHIN).until(() -> leftOver.stream().allMatch(s -> sites.secret(s) == null));
+    ReliabilityRecord.passed("Deletion guard",
+        "Bulk opt-out of 8 of 12 (budget 5), operator stopped, 5 opted back in, operator restarted",
+        "The trip was kept in the deletion ledger ConfigMap: the 3 left over stayed paused after the restart "
+            + "(within the budget, but the mistake was not undone), and went once each was approved");
+  }
+
+  private Map<String, String> ledgerData(OperatorConfig.DeletionLedgerLocation ledger) {
+    ConfigMap c = bed.admin().configMaps().inNamespace(ledger.namespace()).withName(ledger.name()).get();
+    return c == null || c.getData() == null ? Map.of() : c.getData();
   }
 }

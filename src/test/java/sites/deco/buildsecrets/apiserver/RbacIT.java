@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
@@ -28,6 +30,7 @@ import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.CountingSource;
@@ -46,6 +49,7 @@ class RbacIT {
   private static final String NAMESPACE = "build-secrets-system";
   private static final String SERVICE_ACCOUNT = "build-secrets-operator";
   private static final String LEASE = "build-secrets.deco.sites";
+  private static final String LEDGER = "build-secrets-deletion-ledger";
   private static final Set<String> RBAC_KINDS =
       Set.of("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
   private static final Duration WITHIN = Duration.ofSeconds(30);
@@ -70,7 +74,8 @@ class RbacIT {
         .until(() -> asOperator.namespaces().list().getItems() != null);
 
     OperatorConfig.LeaderElection election = new OperatorConfig.LeaderElection(LEASE, NAMESPACE);
-    OperatorConfig config = OperatorUnderTest.defaults(sites.naming).withLeaderElection(election);
+    OperatorConfig config = OperatorUnderTest.defaults(sites.naming).withLeaderElection(election)
+        .withDeletionLedger(new OperatorConfig.DeletionLedgerLocation(NAMESPACE, LEDGER));
     identity = "rbac-it-" + ProcessHandle.current().pid();
     lease = new LeaderLease(election, identity);
     // A lost Lease must fail this class (the renewal test sees it), not System.exit the test JVM
@@ -96,7 +101,7 @@ class RbacIT {
     try (InputStream in = Files.newInputStream(MANIFEST)) {
       objects = bed.admin().load(in).items().stream().filter(o -> RBAC_KINDS.contains(o.getKind())).toList();
     }
-    assertThat(objects).extracting(HasMetadata::getKind).containsExactlyInAnyOrderElementsOf(RBAC_KINDS);
+    assertThat(objects).extracting(HasMetadata::getKind).containsOnlyElementsOf(RBAC_KINDS).containsAll(RBAC_KINDS);
     for (HasMetadata o : objects) { // in file order: the Namespace comes first
       bed.admin().resource(o).fieldManager("rbac-it").forceConflicts().serverSideApply();
     }
@@ -165,10 +170,14 @@ class RbacIT {
   }
 
   @Test
-  void deletesTheSecretOnOptOut() {
+  void deletesTheSecretOnOptOutAfterRecordingItInItsLedger() {
     String site = optedInSiteWith("{\"A\":\"1\"}");
+    String uid = sites.secret(site).getMetadata().getUid();
     sites.annotate(site, sites.naming.managedAnnotation(), null);
     await().atMost(WITHIN).until(() -> sites.secret(site) == null);
+    // Created, then updated, by the operator's identity through the chart's deletion-ledger Role.
+    ConfigMap ledger = bed.admin().configMaps().inNamespace(NAMESPACE).withName(LEDGER).get();
+    assertThat(ledger.getData().get(ConfigMapDeletionLedger.SENT)).contains(uid);
   }
 
   @Test
@@ -231,6 +240,16 @@ class RbacIT {
     assertForbidden("get another lease in " + NAMESPACE,
         () -> asOperator.leases().inNamespace(NAMESPACE).withName("kube-controller-manager").get());
     assertForbidden("list leases in " + NAMESPACE, () -> asOperator.leases().inNamespace(NAMESPACE).list());
+  }
+
+  @Test
+  void cannotUseConfigMapsOtherThanItsLedger() {
+    ConfigMap foreign = new ConfigMapBuilder().withNewMetadata().withName("rbac-it-foreign").endMetadata().build();
+    assertForbidden("create configmap in default", () -> asOperator.configMaps().inNamespace("default").resource(foreign).create());
+    assertForbidden("get another configmap in " + NAMESPACE,
+        () -> asOperator.configMaps().inNamespace(NAMESPACE).withName("kube-root-ca.crt").get());
+    assertForbidden("list configmaps in " + NAMESPACE, () -> asOperator.configMaps().inNamespace(NAMESPACE).list());
+    assertForbidden("delete its ledger", () -> asOperator.configMaps().inNamespace(NAMESPACE).withName(LEDGER).delete());
   }
 
   @Test

@@ -18,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
@@ -182,6 +184,22 @@ class CliCommandsE2EIT {
     operatorPausedTheDeletion(site);
     assertThat(statusOf(site).get("state").asText()).isEqualTo("deletion-paused");
     assertThat(tableLine(site)).contains("deletion-paused");
+  }
+
+  @Test
+  void statusShowsATripTheDeletionLedgerRemembers() throws Exception {
+    String name = Sites.fresh("cli-ledger");
+    new ConfigMapDeletionLedger(bed.admin(), "default", name).save(new DeletionLedger.State(Instant.now().minusSeconds(10 * 3600),
+        List.of(new DeletionLedger.Sent(Instant.now().minusSeconds(12 * 3600), "uid-1"))));
+
+    CliRun status = cli("status", "--deletion-ledger", name, "--deletion-ledger-namespace", "default");
+
+    assertThat(status.exit()).as(status.toString()).isZero();
+    assertThat(status.out()).contains("Deletion guard tripped 10h ago (ConfigMap default/" + name + ")")
+        .contains("Deletion ledger: 1 budgeted deletion recorded, the latest 12h ago");
+    CliRun json = cli("status", "-o", "json", "--deletion-ledger", name, "--deletion-ledger-namespace", "default");
+    assertThat(json.err()).contains("Deletion guard tripped");
+    assertThat(cli("status", "--deletion-ledger", "none").out()).doesNotContain("Deletion guard");
   }
 
   /** A fresh opted-in site whose upstream TOKEN is {@code token}, synced by {@code sync} (no operator runs here). */

@@ -79,6 +79,13 @@ final class OperatorProcess implements AutoCloseable {
     List<String> command = new ArrayList<>(launcher());
     command.addAll(List.of("--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0"));
     command.addAll(List.of(flags));
+    // Each suite's own deletion ledger, named after its namespace prefix, so one suite's trip or
+    // recent deletions never count in another's budget, while a restart within a suite finds its own.
+    List<String> given = List.of(flags);
+    if (given.stream().noneMatch(f -> f.startsWith("--deletion-ledger"))) {
+      given.stream().filter(f -> f.startsWith("--namespace-prefix=")).findFirst()
+          .ifPresent(f -> command.add("--deletion-ledger=" + f.substring("--namespace-prefix=".length()) + "deletion-ledger"));
+    }
     // A lone upstream removal waits out this delay (60s in production); short, so suites stay quick.
     if (List.of(flags).stream().noneMatch(f -> f.startsWith("--deletion-confirmation-delay"))) {
       command.add("--deletion-confirmation-delay=2s");

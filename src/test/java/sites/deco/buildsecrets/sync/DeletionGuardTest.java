@@ -64,14 +64,45 @@ class DeletionGuardTest {
     }
   }
 
+  /** An in-memory ledger the test can make unreadable or unwritable, and restart a guard over. */
+  static final class TestLedger implements DeletionLedger {
+    private DeletionLedger.State saved = DeletionLedger.State.EMPTY;
+    boolean failLoads;
+    boolean failSaves;
+    int loads;
+
+    @Override
+    public DeletionLedger.State load() throws Unavailable {
+      loads++;
+      if (failLoads) {
+        throw new Unavailable("cannot read ConfigMap ops/ledger: HTTP 403", null);
+      }
+      return saved;
+    }
+
+    @Override
+    public void save(DeletionLedger.State state) throws Unavailable {
+      if (failSaves) {
+        throw new Unavailable("cannot write ConfigMap ops/ledger: HTTP 503", null);
+      }
+      saved = state;
+    }
+
+    @Override
+    public String describe() {
+      return "ConfigMap ops/ledger";
+    }
+  }
+
   private final MutableClock clock = new MutableClock(T0);
-  private final SiteStore store = new SiteStore();
+  private SiteStore store = new SiteStore();
+  private final TestLedger ledger = new TestLedger();
   /** The informer caches' managed Secrets, by namespace. */
   private final Map<String, FleetCensus.Member> census = new LinkedHashMap<>();
   private DeletionGuard guard = guard(BUDGET);
 
   private DeletionGuard guard(DeletionBudget budget) {
-    return new DeletionGuard(store, () -> new FleetCensus(List.copyOf(census.values())), budget, WINDOW,
+    return new DeletionGuard(store, ledger, () -> new FleetCensus(List.copyOf(census.values())), budget, WINDOW,
         CONFIRMATION, clock);
   }
 
@@ -141,8 +172,19 @@ class DeletionGuardTest {
     return admit(ns, DeletionCause.UPSTREAM_MISSING);
   }
 
+  /** The Secrets whose deletion the ledger counts against the budget now. */
+  private java.util.Set<String> sentUids() {
+    return ledger.saved.uidsSince(clock.instant().minus(WINDOW));
+  }
+
   private int reserved() {
-    return store.deletionsSince(Instant.MIN).size();
+    return sentUids().size();
+  }
+
+  /** A new process: fresh per-site state, the same ledger (and the same informer caches once synced). */
+  private void restart() {
+    store = new SiteStore();
+    guard = guard(BUDGET);
   }
 
   /** A fleet of 20 whose first five opted out one by one and were deleted: the budget is used up. */
@@ -549,12 +591,12 @@ class DeletionGuardTest {
 
       Allowed again = (Allowed) admitOptOut(ns(0));
 
-      assertThat(store.deletionsSince(Instant.MIN)).containsExactly(uid(ns(0)));
+      assertThat(sentUids()).containsExactly(uid(ns(0)));
       for (int i = 1; i < 5; i++) {
         assertThat(admitOptOut(ns(i))).as(ns(i)).isInstanceOf(Allowed.class);
       }
       again.permit().deleteFailed(409);
-      assertThat(store.deletionsSince(Instant.MIN)).hasSize(4).doesNotContain(uid(ns(0)));
+      assertThat(sentUids()).hasSize(4).doesNotContain(uid(ns(0)));
     }
 
     @Test
@@ -591,7 +633,7 @@ class DeletionGuardTest {
       Allowed retry = (Allowed) admitOptOut(ns(0));
       retry.permit().deleteFailed(404);
 
-      assertThat(store.deletionsSince(Instant.MIN)).containsExactly(uid(ns(0)));
+      assertThat(sentUids()).containsExactly(uid(ns(0)));
     }
 
     @Test
@@ -817,6 +859,152 @@ class DeletionGuardTest {
   }
 
   // ---------------------------------------------------------------- summary
+
+  // ---------------------------------------------------------------- the ledger
+
+  @Nested
+  class Remembered {
+
+    /** A bulk opt-out of 10 in a fleet of 20 (budget 5): the first deletion asked trips the guard. */
+    private void bulkOptOutTrips() {
+      fleetOf(20);
+      for (int i = 0; i < 10; i++) {
+        optOut(ns(i));
+      }
+      assertThat(reason(admitOptOut(ns(0)))).contains("over the deletion budget of 5");
+    }
+
+    @Test
+    void aRestartRemembersTheTripSoAPartlyUndoneMistakeStaysPaused() {
+      bulkOptOutTrips();
+      restart();
+      for (int i = 0; i < 6; i++) {
+        optBackIn(ns(i)); // four opt-outs are left: within the budget, but the mistake is not undone
+      }
+
+      assertThat(reason(admitOptOut(ns(6)))).contains("paused since the budget was exceeded").contains("4 of 20");
+      assertThat(guard.wouldAllowAny()).isFalse();
+      assertThat(ledger.saved.trippedSince()).isEqualTo(T0);
+    }
+
+    @Test
+    void withoutALedgerARestartForgetsTheTrip() {
+      // The documented limit of --deletion-ledger=none, and the reason the ledger exists.
+      bulkOptOutTrips();
+      guard = new DeletionGuard(new SiteStore(), DeletionLedger.inMemory(),
+          () -> new FleetCensus(List.copyOf(census.values())), BUDGET, WINDOW, CONFIRMATION, clock);
+      for (int i = 0; i < 6; i++) {
+        optBackIn(ns(i));
+      }
+
+      assertThat(admitOptOut(ns(6))).isInstanceOf(Allowed.class);
+    }
+
+    @Test
+    void theTripClearsOnceTheMistakeIsUndoneAndTheLedgerSaysSo() {
+      bulkOptOutTrips();
+      restart();
+      for (int i = 1; i < 10; i++) {
+        optBackIn(ns(i)); // only s0 is left: the mistake was undone
+      }
+
+      assertThat(admitOptOut(ns(0))).isInstanceOf(Allowed.class);
+      assertThat(ledger.saved.tripped()).isFalse();
+      assertThat(sentUids()).containsExactly(uid(ns(0)));
+    }
+
+    @Test
+    void aRestartCountsTheDeletionsSentBeforeIt() {
+      fiveOptOutsDeleted();
+      restart();
+      optOut(ns(5));
+
+      assertThat(reason(admitOptOut(ns(5)))).contains("5 were deleted recently").contains("over the deletion budget");
+    }
+
+    @Test
+    void deletionsOlderThanTheWindowAreDroppedFromTheLedger() {
+      fiveOptOutsDeleted();
+      clock.advance(WINDOW.plusMinutes(1));
+      optOut(ns(5));
+
+      assertThat(admitOptOut(ns(5))).isInstanceOf(Allowed.class);
+      assertThat(ledger.saved.sent()).extracting(DeletionLedger.Sent::secretUid).containsExactly(uid(ns(5)));
+    }
+
+    @Test
+    void anUnreadableLedgerPausesBudgetedDeletionsButNeitherApprovedNorNamespaceOnes() {
+      fleetOf(20);
+      optOut(ns(0));
+      optOut(ns(1));
+      approve(ns(1));
+      ledger.failLoads = true;
+
+      assertThat(reason(admitOptOut(ns(0)))).contains("deletion ledger could not be read").contains("HTTP 403");
+      assertThat(guard.wouldAllowAny()).isFalse();
+      assertThat(admitOptOut(ns(1))).as("approved").isInstanceOf(Allowed.class);
+      assertThat(admit(ns(2), DeletionCause.NAMESPACE_DELETED)).as("namespace deleted").isInstanceOf(Allowed.class);
+
+      ledger.failLoads = false;
+      assertThat(reason(admitOptOut(ns(0)))).as("the failed read's answer stands a while")
+          .contains("could not be read");
+      clock.advance(DeletionGuard.LEDGER_RETRY);
+      assertThat(admitOptOut(ns(0))).isInstanceOf(Allowed.class);
+    }
+
+    @Test
+    void theLedgerIsReadOnceNotPerDeletion() {
+      fiveOptOutsDeleted();
+      optOut(ns(5));
+      admitOptOut(ns(5));
+      guard.wouldAllowAny();
+
+      assertThat(ledger.loads).isEqualTo(1);
+    }
+
+    @Test
+    void aDeletionThatCannotBeRecordedFirstIsNotSent() {
+      fleetOf(20);
+      optOut(ns(0));
+      ledger.failSaves = true;
+
+      assertThat(reason(admitOptOut(ns(0)))).contains("could not be recorded first").contains("HTTP 503");
+      assertThat(reserved()).isZero();
+
+      ledger.failSaves = false;
+      assertThat(admitOptOut(ns(0))).isInstanceOf(Allowed.class);
+      assertThat(sentUids()).containsExactly(uid(ns(0)));
+    }
+
+    @Test
+    void aTripTheLedgerMissedSaysSoAndIsSavedWithTheNextPause() {
+      fleetOf(20);
+      for (int i = 0; i < 10; i++) {
+        optOut(ns(i));
+      }
+      ledger.failSaves = true;
+
+      assertThat(reason(admitOptOut(ns(0)))).contains("over the deletion budget")
+          .contains("not yet in the deletion ledger").contains("a restart may not remember this pause");
+      assertThat(ledger.saved.tripped()).isFalse();
+
+      ledger.failSaves = false;
+      assertThat(reason(admitOptOut(ns(1)))).contains("paused since the budget was exceeded")
+          .doesNotContain("not yet in the deletion ledger");
+      assertThat(ledger.saved.tripped()).isTrue();
+    }
+
+    @Test
+    void aGivenBackSlotLeavesTheLedgerToo() {
+      fleetOf(20);
+      optOut(ns(0));
+      Allowed allowed = (Allowed) admitOptOut(ns(0));
+
+      allowed.permit().deleteFailed(409);
+
+      assertThat(ledger.saved.sent()).isEmpty();
+    }
+  }
 
   @Nested
   class Summary {

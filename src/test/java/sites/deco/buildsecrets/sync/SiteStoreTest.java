@@ -504,48 +504,4 @@ class SiteStoreTest {
       assertThat(snapshot).containsOnlyKeys("sites-a");
     }
   }
-
-  // ---------------------------------------------------------------- recent budgeted deletions
-
-  @Nested
-  class RecentDeletions {
-
-    @Test
-    void noDeletionsAtStart() {
-      assertThat(store.deletionsSince(Instant.MIN)).isEmpty();
-    }
-
-    @Test
-    void deletionsAtOrAfterSinceAreCounted() {
-      store.recordDeletion(new SiteStore.SentDeletion(NOW, "u1"));
-      store.recordDeletion(new SiteStore.SentDeletion(NOW.plusSeconds(10), "u2"));
-      store.recordDeletion(new SiteStore.SentDeletion(NOW.plusSeconds(20), "u3"));
-
-      assertThat(store.deletionsSince(NOW)).containsExactlyInAnyOrder("u1", "u2", "u3");
-      assertThat(store.deletionsSince(NOW.plusSeconds(10))).containsExactlyInAnyOrder("u2", "u3");
-      assertThat(store.deletionsSince(NOW.plusSeconds(21))).isEmpty();
-    }
-
-    @Test
-    void deletionsOlderThanAskedAreForgotten() {
-      store.recordDeletion(new SiteStore.SentDeletion(NOW, "u1"));
-      store.recordDeletion(new SiteStore.SentDeletion(NOW.plusSeconds(60), "u2"));
-
-      assertThat(store.deletionsSince(NOW.plusSeconds(30))).containsExactly("u2");
-
-      assertThat(store.deletionsSince(Instant.MIN)).containsExactly("u2");
-    }
-
-    @Test
-    void anUnrecordedDeletionNoLongerCounts() {
-      SiteStore.SentDeletion first = new SiteStore.SentDeletion(NOW, "u1");
-      SiteStore.SentDeletion second = new SiteStore.SentDeletion(NOW, "u2");
-      store.recordDeletion(first);
-      store.recordDeletion(second);
-
-      store.unrecordDeletion(first);
-
-      assertThat(store.deletionsSince(Instant.MIN)).containsExactly("u2");
-    }
-  }
 }

@@ -33,7 +33,8 @@ public final class OperatorUnderTest implements AutoCloseable {
         "0",
         "0",
         null,
-        null);
+        null,
+        null); // the guard's memory in the process only, unless a test asks for a ledger
   }
 
   public static OperatorUnderTest start(TestBed bed, Naming naming) {

@@ -17,6 +17,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.EnvironmentCheck;
 import sites.deco.buildsecrets.source.Upstream;
@@ -47,7 +48,7 @@ public final class DoctorCommand implements Callable<Integer> {
           : "a Role rule in namespace " + namespace + " (bound with a RoleBinding)";
       return "grant the operator's identity " + scope + ": {apiGroups: [\"" + group + "\"], resources: [\"" + resource
           + "\"]" + (name == null ? "" : ", resourceNames: [\"" + name + "\"]") + ", verbs: [\"" + verb + "\"]} ("
-          + why + "); the Helm chart's clusterrole.yaml and role.yaml hold them";
+          + why + "); the Helm chart's clusterrole.yaml, role.yaml and deletion-ledger-role.yaml hold them";
     }
   }
 
@@ -60,12 +61,19 @@ public final class DoctorCommand implements Callable<Integer> {
 
   @Mixin LeaseOptions leaseOptions;
 
+  @Mixin DeletionLedgerOptions deletionLedger;
+
   @Mixin AdmissionPolicyChecks admissionPolicies;
 
   @Mixin ChangeEventsOptions changeEvents;
 
-  /** Every permission the operator uses, matching the Helm chart's ClusterRole and leader-election Role. */
-  static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace) {
+  /**
+   * Every permission the operator uses, matching the Helm chart's ClusterRole and Role.
+   *
+   * @param ledger null with --deletion-ledger=none
+   */
+  static List<Permission> permissions(Naming naming, String leaseName, String leaseNamespace,
+      OperatorConfig.DeletionLedgerLocation ledger) {
     List<Permission> out = new ArrayList<>();
     for (String verb : List.of("get", "list", "watch")) {
       out.add(new Permission("", "namespaces", verb, null, "", "site namespaces carry the opt-in annotation"));
@@ -81,6 +89,13 @@ public final class DoctorCommand implements Callable<Integer> {
     }
     out.add(new Permission("coordination.k8s.io", "leases", "create", null, leaseNamespace,
         "leader election, with --leader-elect"));
+    if (ledger != null) {
+      String why = "the deletion guard's memory across restarts; without it budgeted deletions pause";
+      for (String verb : List.of("get", "update")) {
+        out.add(new Permission("", "configmaps", verb, ledger.name(), ledger.namespace(), why));
+      }
+      out.add(new Permission("", "configmaps", "create", null, ledger.namespace(), why));
+    }
     return out;
   }
 
@@ -97,7 +112,8 @@ public final class DoctorCommand implements Callable<Integer> {
     Upstream answer = null;
     try (KubernetesClient client = new KubernetesClientBuilder().build()) {
       boolean reachable = kubeApi(client, checks);
-      List<Permission> needed = permissions(naming, leaseOptions.name(), leaseOptions.namespace());
+      List<Permission> needed = permissions(naming, leaseOptions.name(), leaseOptions.namespace(),
+          deletionLedger.location());
       if (reachable) {
         for (Permission p : needed) {
           checks.add(rbac(client, p));

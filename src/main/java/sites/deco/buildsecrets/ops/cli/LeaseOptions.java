@@ -26,8 +26,13 @@ public final class LeaseOptions {
   }
 
   public String namespace() {
-    if (!namespace.isBlank()) {
-      return namespace;
+    return ownNamespace(namespace);
+  }
+
+  /** {@code explicit} when given; else the pod's own namespace, or default outside a pod. */
+  static String ownNamespace(String explicit) {
+    if (explicit != null && !explicit.isBlank()) {
+      return explicit.trim();
     }
     try {
       return Files.isReadable(POD_NAMESPACE) ? Files.readString(POD_NAMESPACE).trim() : "default";

@@ -23,7 +23,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.Plan;
 import sites.deco.buildsecrets.sync.SiteRef;
 
@@ -45,6 +48,7 @@ public final class StatusCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin NamingOptions namingOptions;
   @Mixin SourceOptions sourceOptions;
+  @Mixin DeletionLedgerOptions deletionLedger;
 
   @Option(names = {"-o", "--output"}, defaultValue = "table", description = "table or json (default table).")
   Format output;
@@ -101,13 +105,20 @@ public final class StatusCommand implements Callable<Integer> {
         pool.shutdownNow();
       }
       rows.sort(Comparator.comparing(StatusRow::namespace));
+      String guard = guardNote(client, now);
       if (output == Format.json) {
         out.print(StatusRendering.json(rows));
         if (others > 0) {
           err.println(others + " other site namespace(s) are not opted in (state off).");
         }
+        if (guard != null) {
+          err.print(guard);
+        }
       } else {
         out.print(StatusRendering.table(rows, others));
+        if (guard != null) {
+          out.print(guard);
+        }
       }
       out.flush();
       err.flush();
@@ -116,6 +127,20 @@ public final class StatusCommand implements Callable<Integer> {
       err.println("error: " + CliSupport.describe(e));
       err.flush();
       return 1;
+    }
+  }
+
+  /** What the deletion guard's ledger says, when there is something to say; null otherwise. */
+  private String guardNote(KubernetesClient client, Instant now) {
+    OperatorConfig.DeletionLedgerLocation at = deletionLedger.location();
+    if (at == null) {
+      return null;
+    }
+    ConfigMapDeletionLedger ledger = new ConfigMapDeletionLedger(client, at.namespace(), at.name());
+    try {
+      return StatusRendering.guardNote(ledger.load(), ledger.describe(), now);
+    } catch (DeletionLedger.Unavailable e) {
+      return "Deletion guard: not shown (" + e.getMessage() + ").\n";
     }
   }
 

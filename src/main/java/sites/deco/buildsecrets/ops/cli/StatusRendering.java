@@ -3,13 +3,15 @@ package sites.deco.buildsecrets.ops.cli;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.DeletionLedger;
 
-/** Renders {@code status} rows as a kubectl-like table or as a JSON array. Pure. */
+/** Renders {@code status} rows as a kubectl-like table or as a JSON array, and the deletion guard's note. Pure. */
 public final class StatusRendering {
   static final List<String> HEADERS =
       List.of("NAMESPACE", "SITE", "STATE", "UPSTREAM-VERSION", "SECRET-VERSION", "AGE");
@@ -58,6 +60,23 @@ public final class StatusRendering {
               + "kubectl annotate ns <namespace> " + Naming.DELETION_APPROVAL_ANNOTATION + "-\n");
     }
     return out.toString();
+  }
+
+  /** The deletion guard's memory, from its ledger: the trip, and the budgeted deletions recorded; null when neither. */
+  public static String guardNote(DeletionLedger.State ledger, String where, Instant now) {
+    StringBuilder out = new StringBuilder();
+    if (ledger.tripped()) {
+      out.append("Deletion guard tripped ").append(HumanAge.since(ledger.trippedSince(), now))
+          .append(" ago (").append(where).append("): budgeted deletions stay paused until the cause is undone "
+              + "or each deletion is approved (approve-deletions).\n");
+    }
+    List<DeletionLedger.Sent> sent = ledger.sent();
+    if (!sent.isEmpty()) {
+      out.append("Deletion ledger: ").append(sent.size()).append(sent.size() == 1 ? " budgeted deletion" : " budgeted deletions")
+          .append(" recorded, the latest ").append(HumanAge.since(sent.get(sent.size() - 1).at(), now))
+          .append(" ago; those within the resync period count against the budget.\n");
+    }
+    return out.isEmpty() ? null : out.toString();
   }
 
   public static String json(List<StatusRow> rows) {

@@ -8,6 +8,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.ops.Main;
 
 class DoctorAndCommandLineTest {
@@ -39,7 +40,8 @@ class DoctorAndCommandLineTest {
 
   @Test
   void doctorChecksEveryVerbTheOperatorUses() {
-    List<String> checks = DoctorCommand.permissions(Naming.DEFAULTS, "build-secrets.deco.sites", "ops").stream()
+    List<String> checks = DoctorCommand.permissions(Naming.DEFAULTS, "build-secrets.deco.sites", "ops",
+        new OperatorConfig.DeletionLedgerLocation("ops", "build-secrets-deletion-ledger")).stream()
         .map(DoctorCommand.Permission::describe).toList();
     assertThat(checks).contains(
         "RBAC: list namespaces (all namespaces)",
@@ -48,7 +50,12 @@ class DoctorAndCommandLineTest {
         "RBAC: create secrets (all namespaces)",
         "RBAC: create events (all namespaces)",
         "RBAC: update coordination.k8s.io/leases named build-secrets.deco.sites in namespace ops",
-        "RBAC: create coordination.k8s.io/leases in namespace ops");
+        "RBAC: create coordination.k8s.io/leases in namespace ops",
+        "RBAC: get configmaps named build-secrets-deletion-ledger in namespace ops",
+        "RBAC: update configmaps named build-secrets-deletion-ledger in namespace ops",
+        "RBAC: create configmaps in namespace ops");
+    assertThat(DoctorCommand.permissions(Naming.DEFAULTS, "build-secrets.deco.sites", "ops", null))
+        .as("--deletion-ledger=none").noneMatch(p -> p.resource().equals("configmaps"));
   }
 
   @Test

@@ -6,9 +6,11 @@ import static sites.deco.buildsecrets.ops.cli.CliFixtures.NAMING;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.sync.DeletionLedger;
 
 class StatusRenderingTest {
 
@@ -81,5 +83,20 @@ class StatusRenderingTest {
             changed.secretVersion(), "1m", false));
     String out = StatusRendering.table(rows, 0) + StatusRendering.json(rows) + synced + changed;
     assertThat(out).doesNotContain(CliFixtures.leakForms()).contains("synced", "out-of-sync");
+  }
+
+  @Test
+  void theGuardNoteShowsATripAndTheRecordedDeletionsFromTheLedger() {
+    Instant now = Instant.parse("2026-12-05T12:00:00Z");
+    DeletionLedger.State ledger = new DeletionLedger.State(now.minusSeconds(300), List.of(
+        new DeletionLedger.Sent(now.minusSeconds(400), "uid-1"), new DeletionLedger.Sent(now.minusSeconds(310), "uid-2")));
+
+    assertThat(StatusRendering.guardNote(ledger, "ConfigMap ops/ledger", now)).isEqualTo("""
+        Deletion guard tripped 5m ago (ConfigMap ops/ledger): budgeted deletions stay paused until the cause \
+        is undone or each deletion is approved (approve-deletions).
+        Deletion ledger: 2 budgeted deletions recorded, the latest 5m10s ago; those within the resync period \
+        count against the budget.
+        """);
+    assertThat(StatusRendering.guardNote(DeletionLedger.State.EMPTY, "ConfigMap ops/ledger", now)).isNull();
   }
 }

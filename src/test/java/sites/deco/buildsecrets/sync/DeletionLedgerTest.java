@@ -1,0 +1,115 @@
+package sites.deco.buildsecrets.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.sync.DeletionLedger.Sent;
+import sites.deco.buildsecrets.sync.DeletionLedger.State;
+
+/** The deletion guard's memory: its state's arithmetic, and the ConfigMap form it is kept in. */
+class DeletionLedgerTest {
+  private static final Instant NOW = Instant.parse("2026-12-05T23:30:00.123456Z");
+
+  private static Sent sent(int secondsAfter, String uid) {
+    return new Sent(NOW.plusSeconds(secondsAfter), uid);
+  }
+
+  @Nested
+  class StateArithmetic {
+
+    @Test
+    void nothingIsRememberedAtFirst() {
+      assertThat(State.EMPTY.tripped()).isFalse();
+      assertThat(State.EMPTY.uidsSince(Instant.MIN)).isEmpty();
+    }
+
+    @Test
+    void deletionsAtOrAfterTheCutOffCount() {
+      State s = State.EMPTY.with(sent(0, "u1")).with(sent(10, "u2")).with(sent(20, "u3"));
+
+      assertThat(s.uidsSince(NOW)).containsExactly("u1", "u2", "u3");
+      assertThat(s.uidsSince(NOW.plusSeconds(10))).containsExactly("u2", "u3");
+      assertThat(s.uidsSince(NOW.plusSeconds(21))).isEmpty();
+      assertThat(s.since(NOW.plusSeconds(10)).sent()).containsExactly(sent(10, "u2"), sent(20, "u3"));
+    }
+
+    @Test
+    void aGivenBackDeletionNoLongerCountsButARetryOfTheSameSecretCountsOnce() {
+      State s = State.EMPTY.with(sent(0, "u1")).with(sent(0, "u2")).with(sent(5, "u2"));
+
+      assertThat(s.without(sent(0, "u1")).uidsSince(Instant.MIN)).containsExactly("u2");
+    }
+
+    @Test
+    void aTripKeepsItsFirstTime() {
+      State s = State.EMPTY.trip(NOW).trip(NOW.plusSeconds(60));
+
+      assertThat(s.trippedSince()).isEqualTo(NOW);
+      assertThat(s.untrip().tripped()).isFalse();
+    }
+
+    @Test
+    void twoWritersMergeTheCautiousWay() {
+      State mine = State.EMPTY.with(sent(10, "u2")).untrip();
+      State theirs = State.EMPTY.trip(NOW).with(sent(0, "u1")).with(sent(10, "u2"));
+
+      State merged = mine.merge(theirs);
+
+      assertThat(merged.trippedSince()).as("tripped if either is").isEqualTo(NOW);
+      assertThat(merged.sent()).as("every deletion either recorded, once, oldest first")
+          .containsExactly(sent(0, "u1"), sent(10, "u2"));
+      assertThat(theirs.merge(mine)).isEqualTo(merged);
+      assertThat(State.EMPTY.trip(NOW.plusSeconds(5)).merge(State.EMPTY.trip(NOW)).trippedSince()).isEqualTo(NOW);
+    }
+  }
+
+  @Nested
+  class ConfigMapForm {
+
+    @Test
+    void aStateRoundTripsExactly() throws Exception {
+      State s = State.EMPTY.trip(NOW).with(sent(0, "0b7e-uid-1")).with(sent(3, "0b7e-uid-2"));
+
+      Map<String, String> data = ConfigMapDeletionLedger.render(s);
+
+      assertThat(data).containsEntry("tripped-since", "2026-12-05T23:30:00.123456Z")
+          .containsEntry("sent", "2026-12-05T23:30:00.123456Z 0b7e-uid-1\n2026-12-05T23:30:03.123456Z 0b7e-uid-2\n");
+      assertThat(ConfigMapDeletionLedger.parse(data)).isEqualTo(s);
+    }
+
+    @Test
+    void anUntrippedEmptyStateHasNoTripTime() throws Exception {
+      Map<String, String> data = ConfigMapDeletionLedger.render(State.EMPTY);
+
+      assertThat(data).doesNotContainKey("tripped-since").containsEntry("sent", "");
+      assertThat(ConfigMapDeletionLedger.parse(data)).isEqualTo(State.EMPTY);
+      assertThat(ConfigMapDeletionLedger.parse(Map.of())).isEqualTo(State.EMPTY);
+    }
+
+    @Test
+    void aLedgerEditedIntoNonsenseIsRefusedNotReadAsEmpty() {
+      // Read as empty, it would reopen the budget and forget the trip.
+      assertThatThrownBy(() -> ConfigMapDeletionLedger.parse(Map.of("sent", "yesterday u1\n")))
+          .isInstanceOf(DeletionLedger.Unavailable.class).hasMessageContaining("not RFC 3339");
+      assertThatThrownBy(() -> ConfigMapDeletionLedger.parse(Map.of("sent", "2026-12-05T23:30:00Z\n")))
+          .isInstanceOf(DeletionLedger.Unavailable.class).hasMessageContaining("<time> <Secret UID>");
+      assertThatThrownBy(() -> ConfigMapDeletionLedger.parse(Map.of("tripped-since", "soon")))
+          .isInstanceOf(DeletionLedger.Unavailable.class);
+    }
+
+    @Test
+    void theInMemoryLedgerKeepsWhatWasSaved() throws Exception {
+      DeletionLedger memory = DeletionLedger.inMemory();
+      State s = State.EMPTY.with(sent(0, "u1"));
+
+      memory.save(s);
+
+      assertThat(memory.load()).isEqualTo(s);
+      assertThat(memory.describe()).isEqualTo("memory only");
+    }
+  }
+}
