@@ -86,6 +86,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private final Clock clock;
   private final String instance;
   private final OncePer releaseCheck = new OncePer(Duration.ofSeconds(1));
+  private final OncePer guardUpkeep = new OncePer(Duration.ofSeconds(30));
   private final OncePer pauseSummaryEvery;
   private final AtomicBoolean pauseSummaryPending = new AtomicBoolean();
 
@@ -491,6 +492,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
       schedulePauseSummary();
     }
     releasePausedDeletions(now);
+    if (guardUpkeep.tryAcquire(now)) {
+      guard.upkeep(); // besides once per sweep: get mode has none, and a quiet list-mode fleet sweeps rarely
+    }
     // In list mode the sweep is the resync; only backoff and confirmation need a per-namespace timer.
     boolean timer = next != null && (sweep == null || outcome == Outcome.SOURCE_ERROR || admitted.recheck() != null);
     return timer ? UpdateControl.<Namespace>noUpdate().rescheduleAfter(next) : UpdateControl.noUpdate();
@@ -571,8 +575,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     return new FleetCensus(members);
   }
 
-  /** The once-per-sweep summary of paused deletions; null when none is paused. */
+  /** Once per sweep: the deletion guard's upkeep, then its summary of paused deletions (null when none is). */
   String pauseSummary() {
+    guard.upkeep();
     return guard.pauseSummary();
   }
 

@@ -40,7 +40,7 @@ public final class ConfigMapDeletionLedger implements DeletionLedger {
     ConfigMap found;
     try {
       found = client.configMaps().inNamespace(namespace).withName(name).get();
-    } catch (KubernetesClientException e) {
+    } catch (RuntimeException e) {
       throw unavailable("read", e);
     }
     resourceVersion = found == null ? null : found.getMetadata().getResourceVersion();
@@ -51,21 +51,28 @@ public final class ConfigMapDeletionLedger implements DeletionLedger {
     }
   }
 
+  /** Whether the last {@link #load} found the ConfigMap (else it read as empty). */
+  public synchronized boolean existed() {
+    return resourceVersion != null;
+  }
+
   @Override
-  public synchronized void save(State state) throws Unavailable {
+  public synchronized State save(State state) throws Unavailable {
     try {
       write(state);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() != 404 && e.getCode() != 409) {
+      return state;
+    } catch (RuntimeException e) {
+      if (!(e instanceof KubernetesClientException k) || (k.getCode() != 404 && k.getCode() != 409)) {
         throw unavailable("write", e);
       }
-      // Written or deleted by someone else since we read it: keep what both say.
-      State theirs = load();
-      try {
-        write(theirs.merge(state));
-      } catch (KubernetesClientException again) {
-        throw unavailable("write", again);
-      }
+    }
+    // Written or deleted by someone else since we read it: keep what both say.
+    State both = load().merge(state);
+    try {
+      write(both);
+      return both;
+    } catch (RuntimeException again) {
+      throw unavailable("write", again);
     }
   }
 
@@ -123,8 +130,9 @@ public final class ConfigMapDeletionLedger implements DeletionLedger {
     }
   }
 
-  private Unavailable unavailable(String what, KubernetesClientException e) {
-    String status = e.getCode() > 0 ? "HTTP " + e.getCode() : e.getClass().getSimpleName();
+  private Unavailable unavailable(String what, RuntimeException e) {
+    String status = e instanceof KubernetesClientException k && k.getCode() > 0
+        ? "HTTP " + k.getCode() : e.getClass().getSimpleName();
     return new Unavailable("cannot " + what + " " + describe() + ": " + status, e);
   }
 }

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
@@ -23,12 +24,14 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
  *
  * <p><b>Latched.</b> Once a deletion is paused over budget, the guard stays tripped: every further
  * budgeted deletion pauses too, until no unapproved candidate is left (the mistake was undone) or
- * each is approved. Waiting for the window to refill never drains a standing mistake.
+ * each is approved. Waiting for the window to refill never drains a standing mistake. Whether a
+ * mistake was undone is judged only once every managed Secret has been read since start-up: before
+ * that, keys still missing in a wrong region or account are not counted yet.
  *
  * <p><b>Remembered.</b> The latch and the recent deletions live in a {@link DeletionLedger}, read
- * before the first budgeted deletion and written before each one is sent, so a restart or a new
- * leader carries on where the last one stopped. A ledger that cannot be read or written pauses
- * budgeted deletions: forgetting is never the fallback.
+ * before the first budgeted deletion (or at the first {@link #upkeep}) and written before each
+ * deletion is sent, so a restart or a new leader carries on where the last one stopped. A ledger
+ * that cannot be read or written pauses budgeted deletions: forgetting is never the fallback.
  *
  * <p><b>Upstream missing.</b> Within the budget, a key read missing is deleted only (1) after every managed Secret has
  * been read since start-up, (2) once it has stayed missing for the confirmation delay, and (3)
@@ -119,6 +122,7 @@ public final class DeletionGuard {
       if (sent != null && nothingDeleted) {
         synchronized (DeletionGuard.this) {
           memory = memory.without(sent);
+          unsaved = true;
           saveQuietly(); // if lost, the ledger counts one deletion too many: the safe side
         }
       }
@@ -135,20 +139,27 @@ public final class DeletionGuard {
    *     account and region, so the read itself proves the operator looks at the right place and
    *     needs no corroboration
    */
-  public synchronized Admission admit(SiteRef site, Plan.Delete plan, boolean approved, boolean scheduledForDeletion) {
-    Instant now = clock.instant();
+  public Admission admit(SiteRef site, Plan.Delete plan, boolean approved, boolean scheduledForDeletion) {
     if (!plan.cause().budgeted() || approved) {
-      return new Allowed(new Permit(null));
+      return new Allowed(new Permit(null)); // never waits for the ledger, nor for the lock its I/O holds
     }
+    synchronized (this) {
+      return admitBudgeted(site, plan, scheduledForDeletion);
+    }
+  }
+
+  private Admission admitBudgeted(SiteRef site, Plan.Delete plan, boolean scheduledForDeletion) {
+    Instant now = clock.instant();
     Paused unread = readLedger(now);
     if (unread != null) {
       return unread;
     }
     Count count = count(now);
     // The deletion asked for is a candidate itself: the trip holds while any other one is left.
-    if (memory.tripped() && count.candidates() > 1) {
+    if (tripHolds(count, 1)) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
-          + "; undo the change, or approve each deletion (approve-deletions)" + (unsaved ? saveQuietly() : ""));
+          + (count.notYetRead() > 0 ? "; " + count.notYetRead() + " managed Secrets not yet read since start-up" : "")
+          + "; undo the change, or approve each deletion (approve-deletions)");
     }
     if (memory.tripped()) {
       memory = memory.untrip();
@@ -156,26 +167,62 @@ public final class DeletionGuard {
     }
     if (count.candidates() + count.recent() > count.allowed()) {
       memory = memory.trip(now);
+      unsaved = true;
       return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
           + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)" + saveQuietly());
     }
     if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
-      Admission first = upstreamMissingChecks(site, now, scheduledForDeletion);
+      Admission first = upstreamMissingChecks(site, now, count, scheduledForDeletion);
       if (first != null) {
         return first;
       }
     }
     DeletionLedger.Sent sent = new DeletionLedger.Sent(now, plan.current().uid());
     DeletionLedger.State next = memory.with(sent).since(now.minus(window));
+    DeletionLedger.State written;
     try {
-      ledger.save(next); // before the delete is sent: a crash in between over-counts, never under-counts
+      written = ledger.save(next); // before the delete is sent: a crash in between over-counts, never under-counts
     } catch (DeletionLedger.Unavailable e) {
       return new Paused("the deletion could not be recorded first (" + e.getMessage()
           + "); budgeted deletions wait for the deletion ledger");
     }
-    memory = next;
+    memory = written;
     unsaved = false;
+    if (!written.equals(next)) {
+      // Another writer (a former leader's last reconciles) recorded a trip or deletions we had not
+      // counted: decide again with them. Our record stays, counting one deletion too many at most.
+      return new Paused("the deletion ledger held deletions or a trip recorded by another operator process "
+          + "(a former leader?); deciding again with them");
+    }
     return new Allowed(new Permit(sent));
+  }
+
+  /**
+   * The trip holds while more than {@code asking} unapproved candidates are left, and until every
+   * managed Secret has been read since start-up: before that, keys missing in a wrong region or
+   * account are not candidates yet, so "nothing left" cannot be told.
+   */
+  private boolean tripHolds(Count count, long asking) {
+    return memory.tripped() && (count.candidates() > asking || count.notYetRead() > 0);
+  }
+
+  /**
+   * Housekeeping on the sweep's cadence: reads the ledger if nothing has yet, clears a trip whose
+   * cause was wholly undone (with no candidate left, no deletion would ever ask and clear it), and
+   * saves a change an earlier save lost.
+   */
+  public synchronized void upkeep() {
+    Instant now = clock.instant();
+    if (readLedger(now) != null) {
+      return;
+    }
+    if (memory.tripped() && !tripHolds(count(now), 0)) {
+      memory = memory.untrip();
+      unsaved = true;
+    }
+    if (unsaved) {
+      saveQuietly();
+    }
   }
 
   /** Null once the ledger has been read; else the pause that keeps budgeted deletions waiting for it. */
@@ -198,27 +245,25 @@ public final class DeletionGuard {
     }
   }
 
-  /** Saves a change that is safe to lose; returns what a message should add when it was not saved. */
+  /**
+   * Saves a change that is safe to lose for a while ({@link #upkeep} tries again); returns what a
+   * message should add when it was not saved.
+   */
   private String saveQuietly() {
     try {
-      ledger.save(memory);
+      memory = ledger.save(memory);
       unsaved = false;
       return "";
     } catch (DeletionLedger.Unavailable e) {
-      unsaved = true;
       return "; not yet in the deletion ledger (" + e.getMessage() + "), so a restart may not remember this pause";
     }
   }
 
   /** Null when the upstream-missing conditions hold; else what to do first. */
-  private Admission upstreamMissingChecks(SiteRef site, Instant now, boolean scheduledForDeletion) {
+  private Admission upstreamMissingChecks(SiteRef site, Instant now, Count count, boolean scheduledForDeletion) {
     FleetCensus fleet = census.get();
-    long notYetRead = fleet.members().stream()
-        .filter(m -> m.optedIn() && !m.terminating())
-        .filter(m -> store.get(m.namespace()).map(s -> !s.readSinceStart()).orElse(true))
-        .count();
-    if (notYetRead > 0) {
-      return new Paused("waiting for a complete pass: " + notYetRead + " of " + fleet.population()
+    if (count.notYetRead() > 0) {
+      return new Paused("waiting for a complete pass: " + count.notYetRead() + " of " + fleet.population()
           + " managed Secrets not yet read since start-up");
     }
     Instant missingSince = store.get(site.namespace()).map(SiteState::missingSince).orElse(now);
@@ -277,7 +322,7 @@ public final class DeletionGuard {
       return false;
     }
     Count count = count(now);
-    if (memory.tripped() && count.candidates() > 1) {
+    if (tripHolds(count, 1)) {
       return false;
     }
     return count.candidates() + count.recent() <= count.allowed();
@@ -303,7 +348,8 @@ public final class DeletionGuard {
         + (unreadable == null ? "" : "; " + unreadable.reason());
   }
 
-  private record Count(long population, long optedOut, long missing, int recent, int allowed) {
+  /** @param notYetRead opted-in managed Secrets whose key has not been read since start-up */
+  private record Count(long population, long optedOut, long missing, int recent, int allowed, long notYetRead) {
     long candidates() {
       return optedOut + missing;
     }
@@ -319,7 +365,12 @@ public final class DeletionGuard {
     long population = 0;
     long optedOut = 0;
     long missing = 0;
+    long notYetRead = 0;
     for (FleetCensus.Member m : census.get().members()) {
+      Optional<SiteState> state = store.get(m.namespace());
+      if (m.optedIn() && !m.terminating() && !state.map(SiteState::readSinceStart).orElse(false)) {
+        notYetRead++;
+      }
       if (m.terminating() || sent.contains(m.secretUid())) {
         continue; // a Secret deleted a moment ago may still be in the cache: counted once, as recent
       }
@@ -329,11 +380,12 @@ public final class DeletionGuard {
       }
       if (!m.optedIn()) {
         optedOut++;
-      } else if (store.get(m.namespace()).map(SiteState::upstreamMissing).orElse(false)) {
+      } else if (state.map(SiteState::upstreamMissing).orElse(false)) {
         missing++;
       }
     }
     int recent = sent.size();
-    return new Count(population, optedOut, missing, recent, budget.allowedMissing((int) (population + recent)));
+    return new Count(population, optedOut, missing, recent, budget.allowedMissing((int) (population + recent)),
+        notYetRead);
   }
 }

@@ -18,8 +18,11 @@ public interface DeletionLedger {
   /** The last saved state; {@link State#EMPTY} when none was ever saved. */
   State load() throws Unavailable;
 
-  /** Replaces the saved state; returns only once it is durable. */
-  void save(State state) throws Unavailable;
+  /**
+   * Replaces the saved state, once it is durable. Returns what is now saved: {@code state}, or its
+   * {@link State#merge union} with what another writer saved in between.
+   */
+  State save(State state) throws Unavailable;
 
   /** Where it lives, for messages: "ConfigMap ops/build-secrets-deletion-ledger" or "memory only". */
   String describe();
@@ -105,8 +108,9 @@ public interface DeletionLedger {
       }
 
       @Override
-      public void save(State state) {
+      public State save(State state) {
         saved = state;
+        return state;
       }
 
       @Override

@@ -371,7 +371,7 @@ class AdmissionPolicyIT {
   private static ShippedChart.Output doctor(java.nio.file.Path kubeconfig, String... args) {
     String jar = System.getProperty("operator.jar", TestBed.repoRoot().resolve("target/build-secrets-operator.jar").toString());
     List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-        "-jar", jar, "doctor", "--leader-election-namespace=" + g.namespace,
+        "-jar", jar, "doctor", "--leader-election-namespace=" + g.namespace, "--deletion-ledger-namespace=" + g.namespace,
         "--namespace-prefix=" + naming.namespacePrefix()));
     command.addAll(List.of(args));
     return ShippedChart.exec(bed, Map.of("KUBECONFIG", kubeconfig.toString()), command);

@@ -56,9 +56,10 @@ class DeletionLedgerIT {
     successor.save(new State(T, List.of(new Sent(T.plusSeconds(1), "uid-successor"))).merge(seen));
 
     // The former leader's last write, a moment late, carries a stale resourceVersion: 409, re-read, union.
-    former.save(new State(null, List.of(new Sent(T, "uid-former"), new Sent(T.plusSeconds(2), "uid-late"))));
+    State written = former.save(new State(null, List.of(new Sent(T, "uid-former"), new Sent(T.plusSeconds(2), "uid-late"))));
 
     State now = ledger(bed.admin()).load();
+    assertThat(written).as("the writer learns what it wrote, so the guard adopts the other's records").isEqualTo(now);
     assertThat(now.sent()).extracting(Sent::secretUid).containsExactly("uid-former", "uid-successor", "uid-late");
     assertThat(now.trippedSince()).as("the trip is not undone by a stale writer").isEqualTo(T);
   }

@@ -200,6 +200,8 @@ class CliCommandsE2EIT {
     CliRun json = cli("status", "-o", "json", "--deletion-ledger", name, "--deletion-ledger-namespace", "default");
     assertThat(json.err()).contains("Deletion guard tripped");
     assertThat(cli("status", "--deletion-ledger", "none").out()).doesNotContain("Deletion guard");
+    assertThat(cli("status", "--deletion-ledger", Sites.fresh("cli-no-ledger")).out())
+        .as("looked in the wrong namespace, or before any budgeted deletion").contains("Deletion guard: no ledger at ConfigMap default/");
   }
 
   /** A fresh opted-in site whose upstream TOKEN is {@code token}, synced by {@code sync} (no operator runs here). */

@@ -6,7 +6,8 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionLedgerLocation;
 
 /**
  * Where the deletion guard keeps its memory across restarts, as a picocli mixin shared by the
- * operator, {@code doctor} and {@code status}, so that each looks at the very ConfigMap the operator writes.
+ * operator, {@code doctor} and {@code status}. In a pod all three find the operator's ConfigMap by
+ * default; from a workstation, {@code --deletion-ledger-namespace} must name the operator's namespace.
  */
 public final class DeletionLedgerOptions {
   /** The value that keeps the guard's memory in the process only. */

@@ -138,7 +138,12 @@ public final class StatusCommand implements Callable<Integer> {
     }
     ConfigMapDeletionLedger ledger = new ConfigMapDeletionLedger(client, at.namespace(), at.name());
     try {
-      return StatusRendering.guardNote(ledger.load(), ledger.describe(), now);
+      DeletionLedger.State state = ledger.load();
+      if (!ledger.existed()) {
+        return "Deletion guard: no ledger at " + ledger.describe() + " (the operator creates it at its first budgeted "
+            + "deletion, in its own namespace: point --deletion-ledger-namespace there).\n";
+      }
+      return StatusRendering.guardNote(state, ledger.describe(), now);
     } catch (DeletionLedger.Unavailable e) {
       return "Deletion guard: not shown (" + e.getMessage() + ").\n";
     }

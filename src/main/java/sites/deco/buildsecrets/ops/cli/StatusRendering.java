@@ -74,7 +74,7 @@ public final class StatusRendering {
     if (!sent.isEmpty()) {
       out.append("Deletion ledger: ").append(sent.size()).append(sent.size() == 1 ? " budgeted deletion" : " budgeted deletions")
           .append(" recorded, the latest ").append(HumanAge.since(sent.get(sent.size() - 1).at(), now))
-          .append(" ago; those within the resync period count against the budget.\n");
+          .append(" ago; those within the budget window (the resync period, or 15m without resync) count.\n");
     }
     return out.isEmpty() ? null : out.toString();
   }

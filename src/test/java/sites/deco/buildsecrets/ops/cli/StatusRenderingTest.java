@@ -94,8 +94,8 @@ class StatusRenderingTest {
     assertThat(StatusRendering.guardNote(ledger, "ConfigMap ops/ledger", now)).isEqualTo("""
         Deletion guard tripped 5m ago (ConfigMap ops/ledger): budgeted deletions stay paused until the cause \
         is undone or each deletion is approved (approve-deletions).
-        Deletion ledger: 2 budgeted deletions recorded, the latest 5m10s ago; those within the resync period \
-        count against the budget.
+        Deletion ledger: 2 budgeted deletions recorded, the latest 5m10s ago; those within the budget window \
+        (the resync period, or 15m without resync) count.
         """);
     assertThat(StatusRendering.guardNote(DeletionLedger.State.EMPTY, "ConfigMap ops/ledger", now)).isNull();
   }
