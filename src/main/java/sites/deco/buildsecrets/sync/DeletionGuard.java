@@ -48,6 +48,8 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
 public final class DeletionGuard {
   /** Other keys read to tell a lone removal from a wrong region or account. */
   public static final int CORROBORATION_SAMPLE = 5;
+  /** Namespaces named in a pause that waits for keys not yet read. */
+  private static final int UNREAD_NAMED = 3;
   /** How long an unreadable ledger's answer stands before the next read is tried. */
   static final Duration LEDGER_RETRY = Duration.ofSeconds(10);
 
@@ -155,10 +157,12 @@ public final class DeletionGuard {
       return unread;
     }
     Count count = count(now);
-    // The deletion asked for is a candidate itself: the trip holds while any other one is left.
-    if (tripHolds(count, 1)) {
+    // The deletion asked for is a candidate itself, unless a recorded attempt already counts it as
+    // recent: the trip holds while any other candidate is left.
+    boolean alreadyRecorded = memory.uidsSince(now.minus(window)).contains(plan.current().uid());
+    if (tripHolds(count, alreadyRecorded ? 0 : 1)) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
-          + (count.notYetRead() > 0 ? "; " + count.notYetRead() + " managed Secrets not yet read since start-up" : "")
+          + (count.notYetRead() > 0 ? "; " + count.describeNotYetRead() : "")
           + "; undo the change, or approve each deletion (approve-deletions)");
     }
     if (memory.tripped()) {
@@ -188,7 +192,8 @@ public final class DeletionGuard {
     }
     memory = written;
     unsaved = false;
-    if (!written.equals(next)) {
+    Instant cutoff = now.minus(window);
+    if (written.tripped() != next.tripped() || !written.uidsSince(cutoff).equals(next.uidsSince(cutoff))) {
       // Another writer (a former leader's last reconciles) recorded a trip or deletions we had not
       // counted: decide again with them. Our record stays, counting one deletion too many at most.
       return new Paused("the deletion ledger held deletions or a trip recorded by another operator process "
@@ -200,7 +205,8 @@ public final class DeletionGuard {
   /**
    * The trip holds while more than {@code asking} unapproved candidates are left, and until every
    * managed Secret has been read since start-up: before that, keys missing in a wrong region or
-   * account are not candidates yet, so "nothing left" cannot be told.
+   * account are not candidates yet, so "nothing left" cannot be told. (A key whose reads keep
+   * failing since start-up therefore holds it too: the pause names it; fix it or approve.)
    */
   private boolean tripHolds(Count count, long asking) {
     return memory.tripped() && (count.candidates() > asking || count.notYetRead() > 0);
@@ -348,8 +354,17 @@ public final class DeletionGuard {
         + (unreadable == null ? "" : "; " + unreadable.reason());
   }
 
-  /** @param notYetRead opted-in managed Secrets whose key has not been read since start-up */
-  private record Count(long population, long optedOut, long missing, int recent, int allowed, long notYetRead) {
+  /**
+   * @param notYetRead opted-in managed Secrets whose key has not been read since start-up
+   * @param unread the first few of their namespaces, to name in a pause
+   */
+  private record Count(long population, long optedOut, long missing, int recent, int allowed, long notYetRead,
+      List<String> unread) {
+    String describeNotYetRead() {
+      return notYetRead + " managed Secrets not yet read since start-up (" + String.join(", ", unread)
+          + (notYetRead > unread.size() ? ", ..." : "") + ")";
+    }
+
     long candidates() {
       return optedOut + missing;
     }
@@ -366,10 +381,14 @@ public final class DeletionGuard {
     long optedOut = 0;
     long missing = 0;
     long notYetRead = 0;
+    List<String> unread = new ArrayList<>();
     for (FleetCensus.Member m : census.get().members()) {
       Optional<SiteState> state = store.get(m.namespace());
       if (m.optedIn() && !m.terminating() && !state.map(SiteState::readSinceStart).orElse(false)) {
         notYetRead++;
+        if (unread.size() < UNREAD_NAMED) {
+          unread.add(m.namespace());
+        }
       }
       if (m.terminating() || sent.contains(m.secretUid())) {
         continue; // a Secret deleted a moment ago may still be in the cache: counted once, as recent
@@ -386,6 +405,6 @@ public final class DeletionGuard {
     }
     int recent = sent.size();
     return new Count(population, optedOut, missing, recent, budget.allowedMissing((int) (population + recent)),
-        notYetRead);
+        notYetRead, List.copyOf(unread));
   }
 }
