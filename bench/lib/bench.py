@@ -485,6 +485,10 @@ class Operator:
         with open(self.log_path + ".threads.txt", "w") as f:
             f.write(subprocess.run([jcmd, str(self.proc.pid), "Thread.print"], capture_output=True, text=True,
                                    timeout=60).stdout)
+        with open(self.log_path + ".histogram.txt", "w") as f:  # what the live set is made of (a full GC first)
+            f.write(subprocess.run([jcmd, str(self.proc.pid), "GC.class_histogram"], capture_output=True, text=True,
+                                   timeout=120).stdout)
+            f.write(f"# RSS after this full GC: {self.rss_mb():.1f} MB\n")
         committed = {m.group(1).strip(): int(m.group(2)) / 1024
                      for m in re.finditer(r"^-\s+(.+?) \(reserved=\d+KB, committed=(\d+)KB[^)]*\)", out, re.M)}
         if not committed:
@@ -531,7 +535,8 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="stop after the force-syncs: start-up, cold sync, sweeps, footprint and force-sync figures")
     ap.add_argument("--nmt", action="store_true",
-                    help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb)")
+                    help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
+                         "the raw output, a thread dump and a class histogram go next to its log")
     a = ap.parse_args()
     jvm_cmd = jvm(a.java, a.jar, a.runtime)
     operator_jvm = [*jvm_cmd, "-XX:NativeMemoryTracking=summary"] if a.nmt else jvm_cmd
@@ -575,6 +580,7 @@ def main():
     parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {}), optin_sites + late_sites)
     unrelated_ns = [f"unrelated-{k}" for k in range(10)] if m else []
     parallel(lambda ns: kube.ensure_namespace(ns, {}), unrelated_ns)
+    parallel(kube.delete_secrets, unrelated_ns)  # a reused test bed holds the last run's
     parallel(lambda i: kube.create_secret(f"unrelated-{i % 10}", secret_body(f"unrelated-{i}", f"u{i}")), range(m))
     log(f"{n}+{len(optin_sites) + len(late_sites)} namespaces and {m} unrelated Secrets in {time.monotonic() - t:.1f}s")
 

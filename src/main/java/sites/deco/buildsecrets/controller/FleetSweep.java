@@ -81,7 +81,8 @@ final class FleetSweep {
   private final Function<String, Secret> secretOf;
   private final Consumer<String> trigger;
   private final ModeSwitch modeSwitch;
-  private final Supplier<String> pauseSummary;
+  /** After each sweep: the deletion guard's upkeep; returns its summary of paused deletions, or null. */
+  private final Supplier<String> guardUpkeep;
   private final int chunkSize;
   private final CompletableFuture<Void> cachesSynced;
 
@@ -106,7 +107,7 @@ final class FleetSweep {
 
   FleetSweep(BulkSource source, Naming naming, SiteStore store, SyncMetrics metrics, Clock clock,
       Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, Consumer<String> trigger,
-      ModeSwitch modeSwitch, Supplier<String> pauseSummary, int chunkSize, CompletableFuture<Void> cachesSynced) {
+      ModeSwitch modeSwitch, Supplier<String> guardUpkeep, int chunkSize, CompletableFuture<Void> cachesSynced) {
     this.source = source;
     this.naming = naming;
     this.store = store;
@@ -116,7 +117,7 @@ final class FleetSweep {
     this.secretOf = secretOf;
     this.trigger = trigger;
     this.modeSwitch = modeSwitch;
-    this.pauseSummary = pauseSummary;
+    this.guardUpkeep = guardUpkeep;
     this.chunkSize = chunkSize;
     this.cachesSynced = cachesSynced;
   }
@@ -341,7 +342,7 @@ final class FleetSweep {
     metrics.swept(took, versions.size(), unchanged, read);
     LOG.info("sweep: {} keys listed, {} unchanged, {} read in batches, took {} ms", versions.size(), unchanged,
         read, took.toMillis());
-    String paused = pauseSummary.get();
+    String paused = guardUpkeep.get();
     if (paused != null) {
       LOG.error(paused);
     }

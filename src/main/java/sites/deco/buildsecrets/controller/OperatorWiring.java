@@ -123,7 +123,7 @@ public final class OperatorWiring {
         reconciler,
         o -> o.withOnAddFilter(filter.onAdd())
             .withOnUpdateFilter(filter.onUpdate())
-            .withItemStore(new LeanItemStore<>())
+            .withItemStore(LeanItemStore.forNamespaces())
             .withInformerListLimit(INFORMER_LIST_PAGE)
             // Only unexpected failures (API server errors) reach JOSDK's retry; upstream errors
             // are handled in the reconciler with their own backoff.
