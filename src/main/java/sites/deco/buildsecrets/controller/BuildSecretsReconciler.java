@@ -148,7 +148,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
                 // Both directions are a name: without this mapper JOSDK keeps an index from every
                 // Namespace to its Secrets (a map entry and a set per site, ~0.3 KB each).
                 .withPrimaryToSecondaryMapper((Namespace ns) ->
-                    Set.of(new ResourceID(naming.secretName(), ns.getMetadata().getName())))
+                    Set.of(secretIdIn(ns.getMetadata().getName())))
                 .withItemStore(LeanItemStore.forSecrets())
                 .withInformerListLimit(OperatorWiring.INFORMER_LIST_PAGE)
                 .build(),
@@ -161,7 +161,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         config.retryCap(), config.deletionConfirmation(), clock);
     if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
       listSweep = new FleetSweep(bulk, naming, store, metrics, clock, namespaces::list,
-          ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
+          this::cachedSecret,
           ns -> fleetTriggers.propagateEvent(new ResourceID(ns)),
           new FleetSweep.ModeSwitch(this::fallBackToGet, this::backToList), this::upkeepDeletionGuard,
           FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
@@ -170,7 +170,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     if (changeFeed != null) {
       changeEvents = new ChangeEventConsumer(changeFeed, source, naming, store, changeEventMetrics, clock,
           ns -> namespaces.get(new ResourceID(ns)),
-          ns -> secrets.get(new ResourceID(naming.secretName(), ns)).orElse(null),
+          this::cachedSecret,
           ns -> fleetTriggers.propagateEvent(new ResourceID(ns)), cachesSynced,
           ChangeEventConsumer.LONG_POLL_SECONDS);
     }
@@ -577,6 +577,16 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
                 site.namespace(), s.getMetadata().getUid(), site.optedIn(), site.terminating(),
                 s.getMetadata().getUid().equals(annotation(n, Naming.DELETION_APPROVAL_ANNOTATION)))))));
     return new FleetCensus(members);
+  }
+
+  /** The managed Secret's id in a namespace: how the Secret cache is looked up. */
+  private ResourceID secretIdIn(String namespace) {
+    return new ResourceID(naming.secretName(), namespace);
+  }
+
+  /** The managed Secret in a namespace as the cache holds it; null when there is none. */
+  private Secret cachedSecret(String namespace) {
+    return secrets.get(secretIdIn(namespace)).orElse(null);
   }
 
   /** Once per sweep: the deletion guard's upkeep, then its summary of paused deletions (null when none is). */
