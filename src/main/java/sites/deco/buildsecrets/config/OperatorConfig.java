@@ -8,7 +8,8 @@ import java.time.Duration;
  * @param naming names of namespaces, keys, Secret, annotations and labels
  * @param backend where upstream values come from
  * @param resyncPeriod how often each opted-in namespace is re-read; zero disables resync
- * @param deletionBudget how many budgeted deletions (opt-out, upstream missing) the fleet may make
+ * @param deletionBudget how many budgeted removals (deletions for an opt-out or a missing key, keys
+ *     removed upstream) the fleet may make within its window
  * @param deletionConfirmation how long an upstream key must stay missing before its Secret is deleted
  * @param awsCallTimeout upper bound for one Secrets Manager call, retries included
  * @param awsRequestsPerSecond token-bucket rate for all Secrets Manager calls
@@ -17,7 +18,7 @@ import java.time.Duration;
  * @param metricsBindAddress host:port for /metrics, or "0" to disable
  * @param healthBindAddress host:port for /healthz and /readyz, or "0" to disable
  * @param leaderElection null when leader election is off
- * @param changeEventsQueueUrl the SQS queue of upstream change events; null when off (issue 13)
+ * @param changeEventsQueueUrl the SQS queue of upstream change events; null when off
  * @param deletionLedger where the deletion guard remembers its latch and recent deletions across
  *     restarts; null keeps them in memory only
  */
@@ -66,10 +67,18 @@ public record OperatorConfig(
   }
 
   /**
-   * Budgeted deletions (opt-out, upstream missing) may proceed while the candidates plus recent
-   * deletions stay within max(minimum, percent% of managed Secrets).
+   * Budgeted removals (a managed Secret deleted for an opt-out or a missing key, or keys removed
+   * from it by an upstream update) may proceed while the candidates plus those sent within the last
+   * {@code window} stay within max(minimum, percent% of managed Secrets). The window is a cap, not a
+   * rate: it is independent of the resync period and long, so a slow trickle of removals stops at
+   * the budget too.
    */
-  public record DeletionBudget(int percent, int minimum) {
+  public record DeletionBudget(int percent, int minimum, Duration window) {
+    /** The default window: a day, long enough to span a working day of slow, scripted mistakes. */
+    public static final Duration DEFAULT_WINDOW = Duration.ofHours(24);
+    /** The shortest window a deployment may configure: below it the budget would be a rate again. */
+    public static final Duration MINIMUM_WINDOW = Duration.ofHours(1);
+
     public DeletionBudget {
       if (percent < 0 || percent > 100) {
         throw new IllegalArgumentException("deletion budget percent must be within 0..100, got " + percent);
@@ -77,6 +86,13 @@ public record OperatorConfig(
       if (minimum < 0) {
         throw new IllegalArgumentException("deletion budget minimum must be >= 0, got " + minimum);
       }
+      if (window == null || window.isNegative() || window.isZero()) {
+        throw new IllegalArgumentException("deletion budget window must be positive, got " + window);
+      }
+    }
+
+    public DeletionBudget(int percent, int minimum) {
+      this(percent, minimum, DEFAULT_WINDOW);
     }
 
     public int allowedMissing(int managedSecrets) {

@@ -43,6 +43,7 @@ import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.DeletionGuard;
 import sites.deco.buildsecrets.sync.DeletionLedger;
@@ -158,7 +159,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     writer = new SecretWriter(context.getClient(), naming, new CacheFiller());
     events = new NamespaceEvents(context.getClient(), instance, metrics::eventDropped);
     guard = new DeletionGuard(store, deletionLedger(context.getClient()), this::census, config.deletionBudget(),
-        config.retryCap(), config.deletionConfirmation(), clock);
+        config.deletionConfirmation(), clock);
     if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
       listSweep = new FleetSweep(bulk, naming, store, metrics, clock, namespaces::list,
           this::cachedSecret,
@@ -276,6 +277,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
 
     Plan plan = SyncRules.decide(site, local, upstream);
+    noteKeyRemoval(site, upstream, plan, now);
     for (int round = 1; ; round++) {
       Admitted admitted = admit(site, plan, upstream, approval);
       try {
@@ -303,10 +305,22 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
           return UpdateControl.<Namespace>noUpdate().rescheduleAfter(Duration.ofMillis(100));
         }
         plan = SyncRules.decide(site, local, upstream);
+        noteKeyRemoval(site, upstream, plan, now);
       } catch (KubernetesClientException e) {
         admitted.writeFailed(e.getCode());
         return writeFailed(site, upstream, verbOf(admitted.plan()), e, now, start);
       }
+    }
+  }
+
+  /**
+   * Tells the store, before the guard is asked, whether the latest upstream answer would remove
+   * keys: the guard counts every such site as a candidate, as it counts opt-outs and missing keys.
+   * An unreachable upstream changes nothing.
+   */
+  private void noteKeyRemoval(SiteRef site, Upstream upstream, Plan plan, Instant now) {
+    if (upstream != null && !(upstream instanceof Upstream.Unreachable)) {
+      store.noteKeyRemoval(site.namespace(), plan instanceof Plan.Update u && u.removesKeys(), now);
     }
   }
 
@@ -338,32 +352,53 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   }
 
   private Admitted admit(SiteRef site, Plan plan, Upstream upstream, String approval) {
-    if (!(plan instanceof Plan.Delete delete)) {
+    LocalSecret.Managed current;
+    DeletionCause cause;
+    if (plan instanceof Plan.Delete delete) {
+      current = delete.current();
+      cause = delete.cause();
+    } else if (plan instanceof Plan.Update update && update.removesKeys()) {
+      current = update.current();
+      cause = DeletionCause.KEYS_REMOVED;
+    } else {
       return new Admitted(plan, null, null, null);
     }
-    boolean approved = delete.current().uid().equals(approval);
+    boolean approved = DeletionApproval.approves(approval, current, cause);
     boolean scheduled = scheduledForDeletion(upstream);
-    DeletionGuard.Admission admission = guard.admit(site, delete, approved, scheduled);
+    DeletionGuard.Admission admission = guard.admit(site, current, cause, approved, scheduled);
     if (admission instanceof DeletionGuard.Corroborate asked) {
       DeletionGuard.Paused inconclusive = corroborate(asked);
-      admission = inconclusive != null ? inconclusive : guard.admit(site, delete, approved, scheduled);
+      admission = inconclusive != null ? inconclusive : guard.admit(site, current, cause, approved, scheduled);
     }
+    String why = plan instanceof Plan.Delete delete ? delete.why() : plan.message();
     return switch (admission) {
-      case DeletionGuard.Allowed allowed -> new Admitted(
-          approved ? new Plan.Delete(delete.current(), delete.cause(), delete.why() + " (deletion approved)") : delete,
-          allowed.permit(), null, null);
+      case DeletionGuard.Allowed allowed -> new Admitted(approved ? approvedPlan(plan) : plan, allowed.permit(), null, null);
       case DeletionGuard.Confirming confirming -> new Admitted(
-          new Plan.Keep(Outcome.UPSTREAM_MISSING, delete.why() + "; the Secret is deleted once the key has stayed "
+          new Plan.Keep(Outcome.UPSTREAM_MISSING, why + "; the Secret is deleted once the key has stayed "
               + "missing for " + GoDuration.format(config.deletionConfirmation()) + " (in "
               + GoDuration.formatWholeSecondsUp(confirming.remaining()) + ") and other keys are confirmed present"),
           null, confirming.remaining(), null);
       case DeletionGuard.Paused paused -> new Admitted(
-          new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion (" + delete.cause().description()
-              + ") paused: " + paused.reason() + "; the Secret is kept"),
-          null, null, delete.cause());
+          new Plan.Keep(Outcome.DELETION_PAUSED, pausedWhy(plan, why) + " (" + cause.description() + ") paused: "
+              + paused.reason() + "; " + kept(cause)), null, null, cause);
       case DeletionGuard.Corroborate again -> new Admitted(
-          new Plan.Keep(Outcome.DELETION_PAUSED, delete.why() + "; deletion paused: other keys changed while "
-              + "corroborating; the Secret is kept"), null, null, delete.cause());
+          new Plan.Keep(Outcome.DELETION_PAUSED, pausedWhy(plan, why) + " paused: other keys changed while "
+              + "corroborating; " + kept(cause)), null, null, cause);
+    };
+  }
+
+  private static String pausedWhy(Plan plan, String why) {
+    return plan instanceof Plan.Update ? "not " + why + "; the update" : why + "; deletion";
+  }
+
+  private static String kept(DeletionCause cause) {
+    return cause == DeletionCause.KEYS_REMOVED ? "the Secret keeps its current data" : "the Secret is kept";
+  }
+
+  private static Plan approvedPlan(Plan plan) {
+    return switch (plan) {
+      case Plan.Delete d -> new Plan.Delete(d.current(), d.cause(), d.why() + " (deletion approved)");
+      default -> plan;
     };
   }
 
@@ -470,6 +505,9 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     int failures = outcome == Outcome.SOURCE_ERROR ? (previous == null ? 0 : previous.failures()) + 1 : 0;
     Duration next = admitted.recheck() != null ? admitted.recheck() : nextRead(site, outcome, failures);
 
+    if (plan instanceof Plan.Update) {
+      store.noteKeyRemoval(site.namespace(), false, now); // applied: no longer a candidate
+    }
     if (outcome == Outcome.OPTED_OUT || (outcome == Outcome.DELETED && !site.optedIn())) {
       store.forget(site.namespace());
       if (outcome == Outcome.DELETED && !site.terminating()) {
@@ -575,7 +613,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
         .forEach(s -> namespaces.get(new ResourceID(s.getMetadata().getNamespace()))
             .ifPresent(n -> SiteRef.from(n, naming).ifPresent(site -> members.add(new FleetCensus.Member(
                 site.namespace(), s.getMetadata().getUid(), site.optedIn(), site.terminating(),
-                s.getMetadata().getUid().equals(annotation(n, Naming.DELETION_APPROVAL_ANNOTATION)))))));
+                DeletionApproval.approvesDeletion(annotation(n, Naming.DELETION_APPROVAL_ANNOTATION),
+                    s.getMetadata().getUid(), s.getMetadata().getResourceVersion()),
+                DeletionApproval.approvesKeyRemoval(annotation(n, Naming.DELETION_APPROVAL_ANNOTATION),
+                    s.getMetadata().getUid(), s.getMetadata().getResourceVersion()))))));
     return new FleetCensus(members);
   }
 

@@ -64,7 +64,7 @@ public final class OperatorWiring {
       SyncMetrics metrics,
       String identity,
       LeaderLease lease) {
-    return build(config, client, source, store, metrics, identity, lease, null, null);
+    return build(config, client, source, store, metrics, identity, lease, null, null, Clock.systemUTC());
   }
 
   /**
@@ -72,6 +72,7 @@ public final class OperatorWiring {
    *
    * @param changeFeed null for none
    * @param changeEventMetrics its meters; null exactly when {@code changeFeed} is
+   * @param clock what the operator's decisions read the time from (tests simulate hours with it)
    */
   public static Wired build(
       OperatorConfig config,
@@ -82,9 +83,10 @@ public final class OperatorWiring {
       String identity,
       LeaderLease lease,
       ChangeFeed changeFeed,
-      ChangeEventMetrics changeEventMetrics) {
+      ChangeEventMetrics changeEventMetrics,
+      Clock clock) {
     MeterRegistry registry = metrics.registry();
-    BuildSecretsReconciler reconciler = new BuildSecretsReconciler(config, source, store, metrics, Clock.systemUTC(),
+    BuildSecretsReconciler reconciler = new BuildSecretsReconciler(config, source, store, metrics, clock,
         identity, changeFeed, changeEventMetrics);
     if (lease != null) {
       lease.whileLeading(() -> {

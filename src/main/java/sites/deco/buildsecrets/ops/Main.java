@@ -73,13 +73,20 @@ public final class Main implements Callable<Integer> {
   @Mixin ChangeEventsOptions changeEvents;
 
   @Option(names = "--deletion-budget-percent", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_PERCENT:-10}",
-      description = "Deletions of managed Secrets (opt-out, upstream missing; not a namespace's own deletion) pause "
-          + "when they would exceed this %% of managed Secrets (env BUILD_SECRETS_DELETION_BUDGET_PERCENT, default 10).")
+      description = "Deletions of managed Secrets (opt-out, upstream missing; not a namespace's own deletion) and "
+          + "updates that remove keys pause when they would exceed this %% of managed Secrets within the budget window "
+          + "(env BUILD_SECRETS_DELETION_BUDGET_PERCENT, default 10).")
   int deletionBudgetPercent;
 
   @Option(names = "--deletion-budget-min", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_MIN:-5}",
       description = "...but never below this many (env BUILD_SECRETS_DELETION_BUDGET_MIN, default 5).")
   int deletionBudgetMin;
+
+  @Option(names = "--deletion-budget-window", defaultValue = "${env:BUILD_SECRETS_DELETION_BUDGET_WINDOW:-24h}",
+      description = "How long a sent deletion or key removal counts against the budget; at least 1h, independent of "
+          + "the resync period, so a slow trickle stops at the budget too "
+          + "(env BUILD_SECRETS_DELETION_BUDGET_WINDOW, default 24h).")
+  String deletionBudgetWindow;
 
   @Option(names = "--deletion-confirmation-delay",
       defaultValue = "${env:BUILD_SECRETS_DELETION_CONFIRMATION_DELAY:-60s}",
@@ -158,11 +165,21 @@ public final class Main implements Callable<Integer> {
         : null;
     return new OperatorConfig(
         naming.naming(), upstream.backend(), resync,
-        new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin),
+        new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin, budgetWindow()),
         parseDuration("--deletion-confirmation-delay", deletionConfirmationDelay),
         upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
         reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEvents.queueUrl(),
         deletionLedger.location());
+  }
+
+  private Duration budgetWindow() {
+    Duration window = parseDuration("--deletion-budget-window", deletionBudgetWindow);
+    if (window.compareTo(OperatorConfig.DeletionBudget.MINIMUM_WINDOW) < 0) {
+      throw new IllegalArgumentException("--deletion-budget-window must be at least "
+          + GoDuration.format(OperatorConfig.DeletionBudget.MINIMUM_WINDOW) + ", got " + deletionBudgetWindow
+          + ": a shorter window makes the budget a rate that a slow trickle of deletions never exceeds");
+    }
+    return window;
   }
 
   private static Duration parseDuration(String flag, String value) {
@@ -220,7 +237,8 @@ public final class Main implements Callable<Integer> {
     ChangeFeed feed = eventMetrics == null ? null : changeEvents.open(config.awsCallTimeout(), eventMetrics::request);
     OperatorWiring.Wired operator = source == null
         ? null
-        : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease, feed, eventMetrics);
+        : OperatorWiring.build(config, client, source, new SiteStore(), metrics, identity, lease, feed, eventMetrics,
+            java.time.Clock.systemUTC());
     if (operator != null && config.deletionLedger() == null) {
       log.warn("deletion ledger: none (--deletion-ledger=none): a restart forgets a tripped deletion guard and the "
           + "deletions it sent, so leftovers of a partly undone mistake may be deleted within a fresh budget");

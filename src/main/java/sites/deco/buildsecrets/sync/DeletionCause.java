@@ -1,15 +1,17 @@
 package sites.deco.buildsecrets.sync;
 
 /**
- * Why the rule table wants a managed Secret gone. Every cause but a namespace being deleted goes
- * through the fleet-wide deletion budget: an opt-out can be a configuration mistake (a mistyped
- * opt-in annotation makes every namespace look opted out) as surely as a missing key can be a
- * wrong region.
+ * Why the rule table wants a managed Secret gone, or emptied of some keys. Every cause but a
+ * namespace being deleted goes through the fleet-wide deletion budget: an opt-out can be a
+ * configuration mistake (a mistyped opt-in annotation makes every namespace look opted out) as
+ * surely as a missing key can be a wrong region, and an upstream update that drops keys (a bad
+ * bulk write of {@code {}}) strips builds of their variables as surely as a deletion.
  */
 public enum DeletionCause {
   NAMESPACE_DELETED("namespace deleted", false),
   OPTED_OUT("opt-out", true),
-  UPSTREAM_MISSING("upstream missing", true);
+  UPSTREAM_MISSING("upstream missing", true),
+  KEYS_REMOVED("keys removed upstream", true);
 
   private final String description;
   private final boolean budgeted;

@@ -10,17 +10,22 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
 
 /**
- * Fleet-wide consent for every deletion of a managed Secret except a namespace's own deletion,
- * asked when the delete is about to be sent.
+ * Fleet-wide consent for every removal from a managed Secret (its deletion, except a namespace's
+ * own, or an update that drops keys), asked when the write is about to be sent. Below, "deletion"
+ * covers both.
  *
- * <p><b>Budget.</b> The candidates (managed Secrets in namespaces no longer opted in, plus those
- * whose key was read missing) and the budgeted deletions sent within the last window must stay
- * within max(minimum, percent% of the population). The opt-out candidates come from the informer
- * caches, so a configuration that makes every namespace look opted out deletes nothing at all, and
- * counting recent deletions means a bulk change arriving namespace by namespace stops at the budget.
+ * <p><b>Budget.</b> The candidates (managed Secrets in namespaces no longer opted in, those whose
+ * key was read missing, and those whose upstream update would drop keys) and the budgeted
+ * deletions sent within the budget's window must stay within max(minimum, percent% of the
+ * population). The window is long (a day by default) and independent of the resync period, so the
+ * budget caps how many tenants lose data in a window, whatever the pace. The opt-out candidates
+ * come from the informer caches, so a configuration that makes every namespace look opted out
+ * deletes nothing at all, and counting recent deletions means a bulk change arriving namespace by
+ * namespace stops at the budget. Each Secret counts once per window, whatever happened to it.
  *
  * <p><b>Latched.</b> Once a deletion is paused over budget, the guard stays tripped: every further
  * budgeted deletion pauses too, until no unapproved candidate is left (the mistake was undone) or
@@ -42,8 +47,9 @@ import sites.deco.buildsecrets.config.OperatorConfig.DeletionBudget;
  * so no
  * order of reads (force-syncs, fresh opt-ins, per-key mode) gets a single deletion through.
  *
- * <p><b>Approved.</b> A namespace annotated with {@code deco.sites/build-secrets-deletion-approved}
- * equal to its managed Secret's UID is deleted at once, outside the budget.
+ * <p><b>Approved.</b> An approval ({@link DeletionApproval}) lifts the budget for its one Secret,
+ * and only the budget: a key read missing still waits for the complete pass, the confirmation
+ * delay and the corroborating reads.
  */
 public final class DeletionGuard {
   /** Other keys read to tell a lone removal from a wrong region or account. */
@@ -57,7 +63,6 @@ public final class DeletionGuard {
   private final DeletionLedger ledger;
   private final Supplier<FleetCensus> census;
   private final DeletionBudget budget;
-  private final Duration window;
   private final Duration confirmationDelay;
   private final Clock clock;
   /** The ledger's state as last read or saved, plus changes a failed save lost; null until read. */
@@ -72,16 +77,15 @@ public final class DeletionGuard {
 
   /**
    * @param census the managed Secrets as the informer caches hold them
-   * @param window how long a sent deletion keeps counting against the budget
+   * @param budget how many, and within which window
    * @param confirmationDelay how long a key must stay missing before its Secret is deleted
    */
   public DeletionGuard(SiteStore store, DeletionLedger ledger, Supplier<FleetCensus> census, DeletionBudget budget,
-      Duration window, Duration confirmationDelay, Clock clock) {
+      Duration confirmationDelay, Clock clock) {
     this.store = store;
     this.ledger = ledger;
     this.census = census;
     this.budget = budget;
-    this.window = window;
     this.confirmationDelay = confirmationDelay;
     this.clock = clock;
   }
@@ -133,24 +137,41 @@ public final class DeletionGuard {
 
   /** Asks whether {@code plan} may be sent now; reserves its slot when it may. */
   public Admission admit(SiteRef site, Plan.Delete plan, boolean approved) {
-    return admit(site, plan, approved, false);
+    return admit(site, plan.current(), plan.cause(), approved, false);
   }
 
   /**
+   * @param current the managed Secret the deletion or update would remove data from
+   * @param approved a trusted person approved exactly this removal: the budget does not apply
    * @param scheduledForDeletion the key was read as scheduled for deletion: it exists in this
    *     account and region, so the read itself proves the operator looks at the right place and
    *     needs no corroboration
    */
-  public Admission admit(SiteRef site, Plan.Delete plan, boolean approved, boolean scheduledForDeletion) {
-    if (!plan.cause().budgeted() || approved) {
+  public Admission admit(SiteRef site, LocalSecret.Managed current, DeletionCause cause, boolean approved,
+      boolean scheduledForDeletion) {
+    if (!cause.budgeted()) {
       return new Allowed(new Permit(null)); // never waits for the ledger, nor for the lock its I/O holds
     }
+    if (approved) {
+      // Lifts the budget only: an approved deletion for a missing key is confirmed like any other.
+      if (cause == DeletionCause.UPSTREAM_MISSING) {
+        Admission first;
+        synchronized (this) {
+          first = upstreamMissingChecks(site, clock.instant(), notYetRead(), scheduledForDeletion);
+        }
+        if (first != null) {
+          return first;
+        }
+      }
+      return new Allowed(new Permit(null));
+    }
     synchronized (this) {
-      return admitBudgeted(site, plan, scheduledForDeletion);
+      return admitBudgeted(site, current, cause, scheduledForDeletion);
     }
   }
 
-  private Admission admitBudgeted(SiteRef site, Plan.Delete plan, boolean scheduledForDeletion) {
+  private Admission admitBudgeted(SiteRef site, LocalSecret.Managed current, DeletionCause cause,
+      boolean scheduledForDeletion) {
     Instant now = clock.instant();
     Paused unread = readLedger(now);
     if (unread != null) {
@@ -159,7 +180,7 @@ public final class DeletionGuard {
     Count count = count(now);
     // The deletion asked for is a candidate itself, unless a recorded attempt already counts it as
     // recent: the trip holds while any other candidate is left.
-    boolean alreadyRecorded = memory.uidsSince(now.minus(window)).contains(plan.current().uid());
+    boolean alreadyRecorded = memory.uidsSince(now.minus(budget.window())).contains(current.uid());
     if (tripHolds(count, alreadyRecorded ? 0 : 1)) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
           + (count.notYetRead() > 0 ? "; " + count.describeNotYetRead() : "")
@@ -175,14 +196,14 @@ public final class DeletionGuard {
       return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
           + " (a configuration mistake, a bulk opt-out, or a wrong region or account?)" + saveQuietly());
     }
-    if (plan.cause() == DeletionCause.UPSTREAM_MISSING) {
-      Admission first = upstreamMissingChecks(site, now, count, scheduledForDeletion);
+    if (cause == DeletionCause.UPSTREAM_MISSING) {
+      Admission first = upstreamMissingChecks(site, now, count.notYetRead(), scheduledForDeletion);
       if (first != null) {
         return first;
       }
     }
-    DeletionLedger.Sent sent = new DeletionLedger.Sent(now, plan.current().uid());
-    DeletionLedger.State next = memory.with(sent).since(now.minus(window));
+    DeletionLedger.Sent sent = new DeletionLedger.Sent(now, current.uid());
+    DeletionLedger.State next = memory.with(sent).since(now.minus(budget.window()));
     DeletionLedger.State written;
     try {
       written = ledger.save(next); // before the delete is sent: a crash in between over-counts, never under-counts
@@ -192,7 +213,7 @@ public final class DeletionGuard {
     }
     memory = written;
     unsaved = false;
-    Instant cutoff = now.minus(window);
+    Instant cutoff = now.minus(budget.window());
     if (written.tripped() != next.tripped() || !written.uidsSince(cutoff).equals(next.uidsSince(cutoff))) {
       // Another writer (a former leader's last reconciles) recorded a trip or deletions we had not
       // counted: decide again with them. Our record stays, counting one deletion too many at most.
@@ -240,7 +261,7 @@ public final class DeletionGuard {
       return ledgerUnreadable;
     }
     try {
-      memory = ledger.load().since(now.minus(window));
+      memory = ledger.load().since(now.minus(budget.window()));
       ledgerUnreadable = null;
       return null;
     } catch (DeletionLedger.Unavailable e) {
@@ -265,11 +286,17 @@ public final class DeletionGuard {
     }
   }
 
+  /** Opted-in managed Secrets whose key has not been read since start-up. */
+  private long notYetRead() {
+    return census.get().members().stream().filter(m -> m.optedIn() && !m.terminating()
+        && !store.get(m.namespace()).map(SiteState::readSinceStart).orElse(false)).count();
+  }
+
   /** Null when the upstream-missing conditions hold; else what to do first. */
-  private Admission upstreamMissingChecks(SiteRef site, Instant now, Count count, boolean scheduledForDeletion) {
+  private Admission upstreamMissingChecks(SiteRef site, Instant now, long notYetRead, boolean scheduledForDeletion) {
     FleetCensus fleet = census.get();
-    if (count.notYetRead() > 0) {
-      return new Paused("waiting for a complete pass: " + count.notYetRead() + " of " + fleet.population()
+    if (notYetRead > 0) {
+      return new Paused("waiting for a complete pass: " + notYetRead + " of " + fleet.population()
           + " managed Secrets not yet read since start-up");
     }
     Instant missingSince = store.get(site.namespace()).map(SiteState::missingSince).orElse(now);
@@ -346,11 +373,12 @@ public final class DeletionGuard {
       count = count(clock.instant());
       unreadable = memory == null ? ledgerUnreadable : null;
     }
-    long opt = paused.getOrDefault(DeletionCause.OPTED_OUT, 0L);
-    long missing = paused.getOrDefault(DeletionCause.UPSTREAM_MISSING, 0L);
-    return "deletion guard: " + (opt + missing) + " deletions paused (" + opt + " opt-out, " + missing
-        + " upstream missing); " + count.describe() + "; budget " + count.allowed()
-        + "; Secrets are kept until the cause is undone or each deletion is approved"
+    long total = paused.values().stream().mapToLong(Long::longValue).sum();
+    List<String> byCause = new ArrayList<>();
+    paused.forEach((cause, n) -> byCause.add(n + " " + cause.description()));
+    return "deletion guard: " + total + " deletions paused (" + String.join(", ", byCause) + "); " + count.describe()
+        + "; budget " + count.allowed() + " per " + GoDuration.format(budget.window())
+        + "; Secrets keep their data until the cause is undone or each deletion is approved"
         + (unreadable == null ? "" : "; " + unreadable.reason());
   }
 
@@ -358,28 +386,31 @@ public final class DeletionGuard {
    * @param notYetRead opted-in managed Secrets whose key has not been read since start-up
    * @param unread the first few of their namespaces, to name in a pause
    */
-  private record Count(long population, long optedOut, long missing, int recent, int allowed, long notYetRead,
-      List<String> unread) {
+  private record Count(long population, long optedOut, long missing, long removingKeys, int recent, int allowed,
+      long notYetRead, List<String> unread) {
     String describeNotYetRead() {
       return notYetRead + " managed Secrets not yet read since start-up (" + String.join(", ", unread)
           + (notYetRead > unread.size() ? ", ..." : "") + ")";
     }
 
     long candidates() {
-      return optedOut + missing;
+      return optedOut + missing + removingKeys;
     }
 
     String describe() {
-      return candidates() + " of " + population + " managed Secrets would be deleted (" + optedOut + " opt-out, "
-          + missing + " upstream missing)" + (recent > 0 ? " and " + recent + " were deleted recently" : "");
+      return candidates() + " of " + population + " managed Secrets would be deleted"
+          + (removingKeys > 0 ? " or lose keys" : "") + " (" + optedOut + " opt-out, " + missing + " upstream missing"
+          + (removingKeys > 0 ? ", " + removingKeys + " keys removed upstream" : "") + ")"
+          + (recent > 0 ? " and " + recent + " were deleted recently (or lost keys), within the budget window" : "");
     }
   }
 
   private Count count(Instant now) {
-    Set<String> sent = memory == null ? Set.of() : memory.uidsSince(now.minus(window));
+    Set<String> sent = memory == null ? Set.of() : memory.uidsSince(now.minus(budget.window()));
     long population = 0;
     long optedOut = 0;
     long missing = 0;
+    long removingKeys = 0;
     long notYetRead = 0;
     List<String> unread = new ArrayList<>();
     for (FleetCensus.Member m : census.get().members()) {
@@ -391,20 +422,19 @@ public final class DeletionGuard {
         }
       }
       if (m.terminating() || sent.contains(m.secretUid())) {
-        continue; // a Secret deleted a moment ago may still be in the cache: counted once, as recent
+        continue; // deleted a moment ago (still cached) or stripped of keys (still there): counted once, as recent
       }
       population++;
-      if (m.approved()) {
-        continue;
-      }
       if (!m.optedIn()) {
-        optedOut++;
+        optedOut += m.approvedDeletion() ? 0 : 1;
       } else if (state.map(SiteState::upstreamMissing).orElse(false)) {
-        missing++;
+        missing += m.approvedDeletion() ? 0 : 1;
+      } else if (state.map(SiteState::removesKeys).orElse(false)) {
+        removingKeys += m.approvedKeyRemoval() ? 0 : 1;
       }
     }
     int recent = sent.size();
-    return new Count(population, optedOut, missing, recent, budget.allowedMissing((int) (population + recent)),
+    return new Count(population, optedOut, missing, removingKeys, recent, budget.allowedMissing((int) (population + recent)),
         notYetRead, List.copyOf(unread));
   }
 }

@@ -15,10 +15,11 @@ public record FleetCensus(List<Member> members) {
    * @param secretUid the managed Secret's UID
    * @param optedIn the namespace opts in (so the Secret stays unless its key goes missing)
    * @param terminating the namespace is being deleted: its Secret goes with it, unbudgeted
-   * @param approved its deletion approval annotation names this Secret's UID
+   * @param approvedDeletion its approval annotation approves deleting this Secret
+   * @param approvedKeyRemoval its approval annotation approves removing keys from this Secret as it is
    */
-  public record Member(
-      String namespace, String secretUid, boolean optedIn, boolean terminating, boolean approved) {}
+  public record Member(String namespace, String secretUid, boolean optedIn, boolean terminating,
+      boolean approvedDeletion, boolean approvedKeyRemoval) {}
 
   /** Members that count towards the budget's population. */
   public long population() {

@@ -22,6 +22,8 @@ import sites.deco.buildsecrets.source.Upstream;
  *     or kept after a failed write so the retry applies the same answer; null when none
  * @param pausedCause why the last deletion was paused by the guard; null unless {@code outcome} is
  *     {@link Outcome#DELETION_PAUSED}
+ * @param removesKeys the last upstream answer would remove keys from the managed Secret: a
+ *     candidate of the deletion guard until it is applied or undone
  */
 public record SiteState(
     Outcome outcome,
@@ -35,7 +37,8 @@ public record SiteState(
     String fingerprint,
     Instant nextReadDue,
     Held held,
-    DeletionCause pausedCause) {
+    DeletionCause pausedCause,
+    boolean removesKeys) {
 
   /** An upstream answer with the force-sync token the namespace had when it was read. */
   public record Held(Upstream upstream, String syncToken) {
@@ -46,7 +49,7 @@ public record SiteState(
   }
 
   static SiteState fresh(Instant now) {
-    return new SiteState(Outcome.UNCHANGED, "", now, null, false, null, false, 0, null, null, null, null);
+    return new SiteState(Outcome.UNCHANGED, "", now, null, false, null, false, 0, null, null, null, null, false);
   }
 
   /** What an upstream answer says about the key; an unreachable upstream keeps the previous answer. */
@@ -54,29 +57,34 @@ public record SiteState(
     return switch (upstream) {
       case Upstream.Unreachable u -> this;
       case Upstream.Missing m -> new SiteState(outcome, message, since, upstreamVersion, true,
-          missingSince == null ? now : missingSince, true, failures, fingerprint, nextReadDue, held, pausedCause);
+          missingSince == null ? now : missingSince, true, failures, fingerprint, nextReadDue, held, pausedCause, removesKeys);
       case Upstream.Found f -> new SiteState(outcome, message, since, f.version(), false, null, true, failures,
-          fingerprint, nextReadDue, held, pausedCause);
+          fingerprint, nextReadDue, held, pausedCause, removesKeys);
       case Upstream.Invalid i -> new SiteState(outcome, message, since, upstreamVersion, false, null, true, failures,
-          fingerprint, nextReadDue, held, pausedCause);
+          fingerprint, nextReadDue, held, pausedCause, removesKeys);
     };
+  }
+
+  SiteState withRemovesKeys(boolean removes) {
+    return new SiteState(outcome, message, since, upstreamVersion, upstreamMissing, missingSince, readSinceStart,
+        failures, fingerprint, nextReadDue, held, pausedCause, removes);
   }
 
   SiteState withHeld(Held answer) {
     return new SiteState(outcome, message, since, upstreamVersion, upstreamMissing, missingSince, readSinceStart,
-        failures, fingerprint, nextReadDue, answer, pausedCause);
+        failures, fingerprint, nextReadDue, answer, pausedCause, removesKeys);
   }
 
   SiteState withFingerprint(String print, Instant due) {
     return new SiteState(outcome, message, since, upstreamVersion, upstreamMissing, missingSince, readSinceStart,
-        failures, print, due, held, pausedCause);
+        failures, print, due, held, pausedCause, removesKeys);
   }
 
   /** The result of a reconcile; keeps what reads noted meanwhile. */
   SiteState withResult(Result r, Instant now) {
     return new SiteState(r.outcome(), r.message(), r.outcome() == outcome && !message.isEmpty() ? since : now,
         upstreamVersion, upstreamMissing, missingSince, readSinceStart, r.failures(), r.fingerprint(),
-        r.nextReadDue(), held, r.pausedCause());
+        r.nextReadDue(), held, r.pausedCause(), removesKeys);
   }
 
   /**

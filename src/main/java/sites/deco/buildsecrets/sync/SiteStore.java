@@ -50,6 +50,14 @@ public final class SiteStore {
     update(namespace, now, s -> s.withRead(upstream, now));
   }
 
+  /**
+   * Notes whether the plan made from the latest upstream answer removes keys from the managed
+   * Secret, before the guard is asked: the guard counts it as a candidate at once.
+   */
+  public void noteKeyRemoval(String namespace, boolean removes, Instant now) {
+    update(namespace, now, s -> s.removesKeys() == removes ? s : s.withRemovesKeys(removes));
+  }
+
   /** Holds an answer for the site's next reconcile, replacing any older one. */
   public void hold(String namespace, SiteState.Held answer, Instant now) {
     update(namespace, now, s -> s.withHeld(answer));
@@ -99,10 +107,12 @@ public final class SiteStore {
 
   /**
    * Marks a site as found unchanged by the sweep's listing: its version and digest match, so its
-   * reconcile needs no read until {@code due} unless its inputs change.
+   * reconcile needs no read until {@code due} unless its inputs change, and nothing is to be
+   * removed from it (an upstream that went back to the Secret's version undid a paused removal).
    */
   public void noteUnchanged(String namespace, String version, String fingerprint, Instant due, Instant now) {
-    update(namespace, now, s -> s.withRead(new Upstream.Found(null, version), now).withFingerprint(fingerprint, due));
+    update(namespace, now, s -> s.withRead(new Upstream.Found(null, version), now).withFingerprint(fingerprint, due)
+        .withRemovesKeys(false));
   }
 
   /**

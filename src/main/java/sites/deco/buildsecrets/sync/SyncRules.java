@@ -22,7 +22,8 @@ import sites.deco.buildsecrets.source.Upstream;
  * on     | missing             | absent    | keep: upstream missing (lazy creation)
  * on     | missing             | managed   | delete: upstream missing (budgeted, confirmed, corroborated)
  * on     | found               | absent    | create
- * on     | found               | managed   | update if data, version or digest differ, else keep: unchanged
+ * on     | found               | managed   | update if data, version or digest differ, else keep: unchanged;
+ *        |                     |           |   an update that removes keys is budgeted like a deletion
  * </pre>
  */
 public final class SyncRules {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Secret;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -13,8 +14,10 @@ import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
+import sites.deco.buildsecrets.testbed.SimulatedClock;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
@@ -133,6 +136,82 @@ class DeletionGuardIT {
         "Bulk opt-out of 8 of 12 (budget 5), operator stopped, 5 opted back in, operator restarted",
         "The trip was kept in the deletion ledger ConfigMap: the 3 left over stayed paused after the restart "
             + "(within the budget, but the mistake was not undone), and went once each was approved");
+  }
+
+  @Test
+  void aMassRemovalOfKeysUpstreamEmptiesAtMostTheBudgetAndRestoringUpstreamRestoresAll() {
+    Sites sites = new Sites(bed, Sites.isolated("emptied"));
+    op = OperatorUnderTest.start(bed, sites.naming);
+    List<String> all = fleet(sites);
+
+    // A broken admin tool writes {} to every site at once, and each is force-synced.
+    all.forEach(s -> sites.putUpstream(s, "{}"));
+    all.forEach(sites::forceSync);
+    await().atMost(WITHIN).until(() -> all.stream()
+        .allMatch(s -> data(sites, s).isEmpty() || !sites.events(s, "DeletionPaused").isEmpty()));
+    List<String> emptied = all.stream().filter(s -> data(sites, s).isEmpty()).toList();
+    List<String> kept = all.stream().filter(s -> !emptied.contains(s)).toList();
+    assertThat(emptied.size()).as("emptied by the bulk write").isLessThanOrEqualTo(5);
+    await().during(QUIET).atMost(QUIET.plusSeconds(2))
+        .until(() -> kept.stream().allMatch(s -> data(sites, s).equals(Map.of("A", s))));
+    assertThat(sites.events(kept.get(0), "DeletionPaused")).extracting(e -> e.getMessage())
+        .anySatisfy(m -> assertThat(m).contains("keys removed upstream").contains("removed [A]")
+            .contains("the Secret keeps its current data"));
+
+    // A deliberate removal goes through per Secret, with an approval naming the Secret's state.
+    String chosen = kept.get(0);
+    Secret before = sites.secret(chosen);
+    sites.annotate(chosen, Naming.DELETION_APPROVAL_ANNOTATION,
+        DeletionApproval.ofState(before.getMetadata().getUid(), before.getMetadata().getResourceVersion()));
+    await().atMost(WITHIN).until(() -> data(sites, chosen).isEmpty());
+    assertThat(kept.subList(1, kept.size())).allMatch(s -> data(sites, s).equals(Map.of("A", s)));
+
+    // Restoring upstream restores every Secret: adding keys is never budgeted.
+    all.forEach(s -> sites.putUpstream(s, "{\"A\":\"" + s + "\"}"));
+    all.forEach(sites::forceSync);
+    await().atMost(WITHIN).until(() -> all.stream().allMatch(s -> data(sites, s).equals(Map.of("A", s))));
+    ReliabilityRecord.passed("Deletion guard",
+        "Every upstream value replaced by {} (a bad bulk write), each namespace force-synced (12 sites, budget 5)",
+        "At most the budget (5) emptied; the rest kept their data with Warning DeletionPaused (keys removed "
+            + "upstream); an approval naming one Secret's state emptied that one only; restoring upstream restored all");
+  }
+
+  @Test
+  void aSlowTrickleOfOptOutsAcrossARestartDeletesAtMostTheBudget() {
+    Naming naming = Sites.isolated("trickle");
+    Sites sites = new Sites(bed, naming);
+    SimulatedClock clock = new SimulatedClock();
+    OperatorConfig.DeletionLedgerLocation ledger =
+        new OperatorConfig.DeletionLedgerLocation("default", Sites.fresh("trickle-ledger"));
+    // A 30 s resync: one opt-out per simulated minute is far apart for it, yet all within the window.
+    UnaryOperator<OperatorConfig> config = c -> c.withResyncPeriod(Duration.ofSeconds(30)).withDeletionLedger(ledger)
+        .withDeletionBudget(new OperatorConfig.DeletionBudget(10, 3, Duration.ofHours(1)));
+    op = OperatorUnderTest.start(bed, naming, config, clock);
+    List<String> all = fleet(sites);
+
+    List<String> optedOut = all.subList(0, 8);
+    for (String s : optedOut) {
+      if (s.equals(optedOut.get(2))) { // a restart, with two deletions sent this simulated hour
+        op.close();
+        op = OperatorUnderTest.start(bed, naming, config, clock);
+      }
+      sites.annotate(s, naming.managedAnnotation(), null);
+      await().atMost(WITHIN).until(() -> sites.secret(s) == null || !sites.events(s, "DeletionPaused").isEmpty());
+      clock.advance(Duration.ofMinutes(1));
+    }
+
+    assertThat(optedOut.stream().filter(s -> sites.secret(s) == null)).as("deleted").hasSize(3);
+    await().during(QUIET).atMost(QUIET.plusSeconds(2))
+        .until(() -> optedOut.subList(3, 8).stream().allMatch(s -> sites.secret(s) != null));
+    ReliabilityRecord.passed("Deletion guard",
+        "Opt-outs trickling in one per simulated minute against a 30s resync (budget 3 per hour), "
+            + "operator restarted after the second",
+        "Exactly the budget (3) deleted: the window is the budget's own, and the ledger carried the first two "
+            + "across the restart; the other five kept with Warning DeletionPaused");
+  }
+
+  private static Map<String, String> data(Sites sites, String site) {
+    return Sites.decoded(sites.secret(site));
   }
 
   private Map<String, String> ledgerData(OperatorConfig.DeletionLedgerLocation ledger) {

@@ -29,8 +29,8 @@ import sites.deco.buildsecrets.sync.DeletionGuard.Paused;
 
 /** Fleet-wide consent for budgeted deletions, against a hand-made census and a clock the test moves. */
 class DeletionGuardTest {
-  private static final DeletionBudget BUDGET = new DeletionBudget(10, 5);
   private static final Duration WINDOW = Duration.ofMinutes(15);
+  private static final DeletionBudget BUDGET = new DeletionBudget(10, 5, WINDOW);
   private static final Duration CONFIRMATION = Duration.ofMinutes(10);
   private static final Instant T0 = Instant.parse("2025-01-01T00:00:00Z");
   private static final Upstream MISSING = new Upstream.Missing(Upstream.MissingReason.NOT_FOUND);
@@ -126,7 +126,7 @@ class DeletionGuardTest {
   private DeletionGuard guard = guard(BUDGET);
 
   private DeletionGuard guard(DeletionBudget budget) {
-    return new DeletionGuard(store, ledger, () -> new FleetCensus(List.copyOf(census.values())), budget, WINDOW,
+    return new DeletionGuard(store, ledger, () -> new FleetCensus(List.copyOf(census.values())), budget,
         CONFIRMATION, clock);
   }
 
@@ -149,17 +149,17 @@ class DeletionGuardTest {
   }
 
   private void put(String ns, boolean optedIn, boolean terminating, boolean approved) {
-    census.put(ns, new FleetCensus.Member(ns, uid(ns), optedIn, terminating, approved));
+    census.put(ns, new FleetCensus.Member(ns, uid(ns), optedIn, terminating, approved, approved));
   }
 
   private void optOut(String ns) {
     FleetCensus.Member m = census.get(ns);
-    put(ns, false, m.terminating(), m.approved());
+    put(ns, false, m.terminating(), m.approvedDeletion());
   }
 
   private void optBackIn(String ns) {
     FleetCensus.Member m = census.get(ns);
-    put(ns, true, m.terminating(), m.approved());
+    put(ns, true, m.terminating(), m.approvedDeletion());
   }
 
   private void approve(String ns) {
@@ -184,7 +184,7 @@ class DeletionGuardTest {
   }
 
   private Admission admit(String ns, DeletionCause cause) {
-    boolean approved = census.containsKey(ns) && census.get(ns).approved();
+    boolean approved = census.containsKey(ns) && census.get(ns).approvedDeletion();
     return guard.admit(site(ns), new Plan.Delete(SyncFixtures.managedIn(ns, uid(ns)), cause, "test"), approved);
   }
 
@@ -570,12 +570,33 @@ class DeletionGuardTest {
     }
 
     @Test
-    void anApprovedMissingKeySkipsConfirmationAndCorroboration() {
+    void anApprovalLiftsOnlyTheBudgetAMissingKeyIsStillConfirmedAndCorroborated() {
       fleetOf(20);
       goMissing(ns(0));
       approve(ns(0));
 
+      assertThat(admitMissing(ns(0))).as("within the confirmation delay").isEqualTo(new Confirming(CONFIRMATION));
+      clock.advance(CONFIRMATION);
+      Admission a = admitMissing(ns(0));
+      assertThat(a).as("after the delay: other keys are read first").isInstanceOf(Corroborate.class);
+      assertThat(guard.corroborated((Corroborate) a, 5, 0)).as("all other keys missing too: a wrong region").isNotNull();
+      assertThat(admitMissing(ns(0))).as("an approval never overrides a failed corroboration").isInstanceOf(Paused.class);
+      clock.advance(CONFIRMATION.plusSeconds(1));
+      Admission again = admitMissing(ns(0));
+      assertThat(guard.corroborated((Corroborate) again, 0, 5)).isNull();
       assertThat(admitMissing(ns(0))).isInstanceOf(Allowed.class);
+      assertThat(reserved()).as("outside the budget").isZero();
+    }
+
+    @Test
+    void anApprovedMissingKeyWaitsForACompletePass() {
+      fleetOf(19);
+      put(ns(19), true, false, false); // not read since start-up
+      goMissing(ns(0));
+      approve(ns(0));
+      clock.advance(CONFIRMATION);
+
+      assertThat(reason(admitMissing(ns(0)))).contains("waiting for a complete pass");
     }
 
     @Test
@@ -864,7 +885,7 @@ class DeletionGuardTest {
         census.clear();
         store.snapshot().keySet().forEach(store::forget);
         clock.advance(Duration.ofDays(1));
-        guard = guard(new DeletionBudget(percent, 0));
+        guard = guard(new DeletionBudget(percent, 0, WINDOW));
         int size = 2 + random.nextInt(12);
         for (int i = 0; i < size; i++) {
           put(ns(i), true, false, false);
@@ -923,7 +944,7 @@ class DeletionGuardTest {
       // The documented limit of --deletion-ledger=none, and the reason the ledger exists.
       bulkOptOutTrips();
       guard = new DeletionGuard(new SiteStore(), DeletionLedger.inMemory(),
-          () -> new FleetCensus(List.copyOf(census.values())), BUDGET, WINDOW, CONFIRMATION, clock);
+          () -> new FleetCensus(List.copyOf(census.values())), BUDGET, CONFIRMATION, clock);
       for (int i = 0; i < 6; i++) {
         optBackIn(ns(i));
       }
@@ -1132,6 +1153,146 @@ class DeletionGuardTest {
   }
 
   @Nested
+  class TheWindowIsACapNotARate {
+
+    @Test
+    void aSlowTrickleOfOptOutsStopsAtTheBudget() {
+      // One opt-out every 4 minutes: each one is long past the last resync period, but all of them
+      // fall within the budget's window.
+      fleetOf(20);
+      int allowed = 0;
+      for (int i = 0; i < 12; i++) {
+        optOut(ns(i));
+        if (admitOptOut(ns(i)) instanceof Allowed) {
+          allowed++;
+          deleted(ns(i));
+        }
+        clock.advance(Duration.ofMinutes(1));
+      }
+
+      assertThat(allowed).isEqualTo(5);
+    }
+
+    @Test
+    void theTrickleStopsAtTheBudgetAcrossARestart() {
+      fleetOf(20);
+      for (int i = 0; i < 3; i++) {
+        optOut(ns(i));
+        assertThat(admitOptOut(ns(i))).isInstanceOf(Allowed.class);
+        deleted(ns(i));
+        clock.advance(Duration.ofMinutes(1));
+      }
+      restart();
+      everyKeyReadAgain();
+      int allowed = 0;
+      for (int i = 3; i < 12; i++) {
+        optOut(ns(i));
+        if (admitOptOut(ns(i)) instanceof Allowed) {
+          allowed++;
+          deleted(ns(i));
+        }
+        clock.advance(Duration.ofMinutes(1));
+      }
+
+      assertThat(allowed).as("the ledger remembers the three sent before the restart").isEqualTo(2);
+    }
+
+    @Test
+    void aDeletionOlderThanTheWindowNoLongerCounts() {
+      fiveOptOutsDeleted();
+      clock.advance(WINDOW.plusSeconds(1));
+      optOut(ns(5));
+
+      assertThat(admitOptOut(ns(5))).isInstanceOf(Allowed.class);
+    }
+  }
+
+  // ---------------------------------------------------------------- keys removed upstream
+
+  @Nested
+  class KeysRemovedUpstream {
+
+    private Admission admitRemoval(String ns) {
+      boolean approved = census.containsKey(ns) && census.get(ns).approvedKeyRemoval();
+      return guard.admit(site(ns), SyncFixtures.managedIn(ns, uid(ns)), DeletionCause.KEYS_REMOVED, approved, false);
+    }
+
+    private void removesKeys(String ns) {
+      store.noteKeyRemoval(ns, true, clock.instant());
+    }
+
+    @Test
+    void aLoneRemovalOfKeysIsAllowedAndCounted() {
+      fleetOf(20);
+      removesKeys(ns(0));
+
+      assertThat(admitRemoval(ns(0))).isInstanceOf(Allowed.class);
+      assertThat(sentUids()).containsExactly(uid(ns(0)));
+    }
+
+    @Test
+    void aMassRemovalOfKeysStopsAtTheBudgetAndLatches() {
+      fleetOf(20);
+      int allowed = 0;
+      for (int i = 0; i < 12; i++) {
+        removesKeys(ns(i)); // arriving one by one, as force-syncs do
+        if (admitRemoval(ns(i)) instanceof Allowed) {
+          allowed++;
+          store.noteKeyRemoval(ns(i), false, clock.instant()); // applied
+        }
+      }
+
+      assertThat(allowed).isEqualTo(5);
+      optOut(ns(19));
+      assertThat(reason(admitOptOut(ns(19)))).as("latched for every cause").contains("paused since the budget");
+    }
+
+    @Test
+    void removalsCountTogetherWithDeletionsInOneBudget() {
+      fleetOf(20);
+      for (int i = 0; i < 3; i++) {
+        optOut(ns(i));
+        assertThat(admitOptOut(ns(i))).isInstanceOf(Allowed.class);
+        deleted(ns(i));
+      }
+      for (int i = 3; i < 6; i++) {
+        removesKeys(ns(i));
+      }
+
+      assertThat(reason(admitRemoval(ns(3)))).contains("would be deleted or lose keys (0 opt-out, 0 upstream missing, 3 keys removed upstream)")
+          .contains("3 were deleted recently").contains("over the deletion budget");
+    }
+
+    @Test
+    void anUndoneRemovalIsNoLongerACandidateAndTheTripClears() {
+      fleetOf(20);
+      for (int i = 0; i < 8; i++) {
+        removesKeys(ns(i));
+      }
+      assertThat(admitRemoval(ns(0))).isInstanceOf(Paused.class);
+      for (int i = 0; i < 8; i++) {
+        store.noteKeyRemoval(ns(i), false, clock.instant()); // upstream restored
+      }
+      guard.upkeep();
+      removesKeys(ns(9));
+
+      assertThat(admitRemoval(ns(9))).isInstanceOf(Allowed.class);
+    }
+
+    @Test
+    void anApprovedRemovalPassesOverBudgetWithoutASlot() {
+      fleetOf(20);
+      for (int i = 0; i < 8; i++) {
+        removesKeys(ns(i));
+      }
+      approve(ns(0));
+
+      assertThat(admitRemoval(ns(0))).isInstanceOf(Allowed.class);
+      assertThat(reserved()).isZero();
+    }
+  }
+
+  @Nested
   class Summary {
 
     @Test
@@ -1160,7 +1321,7 @@ class DeletionGuardTest {
       assertThat(guard.pauseSummary())
           .startsWith("deletion guard: 3 deletions paused (2 opt-out, 1 upstream missing)")
           .contains("7 of 20 managed Secrets would be deleted (4 opt-out, 3 upstream missing)")
-          .contains("budget 5");
+          .contains("budget 5 per 15m");
     }
   }
 }

@@ -260,6 +260,18 @@ class SiteStoreTest {
       assertThat(store.waitIfUnchanged(NS, "fp-listed", NOW)).contains(Duration.ofSeconds(3600));
       assertThat(store.waitIfUnchanged(NS, "fp-other", NOW)).isEmpty();
     }
+
+    @Test
+    void aKeyRemovalIsACandidateUntilAppliedOrUndone() {
+      store.noteKeyRemoval(NS, true, NOW);
+      assertThat(state().removesKeys()).isTrue();
+      store.noteRead(NS, MISSING, NOW);
+      assertThat(state().removesKeys()).as("a read keeps it; the guard counts a missing key first").isTrue();
+
+      store.noteUnchanged(NS, "v1", "fp", NOW.plusSeconds(60), NOW);
+
+      assertThat(state().removesKeys()).as("upstream went back to the Secret's own version").isFalse();
+    }
   }
 
   // ---------------------------------------------------------------- waitIfUnchanged

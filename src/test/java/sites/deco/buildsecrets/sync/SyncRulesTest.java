@@ -159,6 +159,19 @@ class SyncRulesTest {
       assertThat(DeletionCause.NAMESPACE_DELETED.budgeted()).isFalse();
       assertThat(DeletionCause.OPTED_OUT.budgeted()).isTrue();
       assertThat(DeletionCause.UPSTREAM_MISSING.budgeted()).isTrue();
+      assertThat(DeletionCause.KEYS_REMOVED.budgeted()).isTrue();
+    }
+
+    @Test
+    void anUpdateThatDropsAKeyRemovesKeysOneThatAddsOrChangesDoesNot() {
+      Upstream.Found emptied = new Upstream.Found(SecretData.fromStrings(Map.of()), "v3");
+      Upstream.Found grown = new Upstream.Found(SecretData.fromStrings(Map.of("A", "1", "B", "2")), "v3");
+      Upstream.Found changed = new Upstream.Found(SecretData.fromStrings(Map.of("A", "other")), "v3");
+      LocalSecret.Managed current = managed(Map.of("A", "1"), "v2");
+
+      assertThat(((Plan.Update) SyncRules.decide(optedIn(), current, emptied)).removesKeys()).isTrue();
+      assertThat(((Plan.Update) SyncRules.decide(optedIn(), current, grown)).removesKeys()).isFalse();
+      assertThat(((Plan.Update) SyncRules.decide(optedIn(), current, changed)).removesKeys()).isFalse();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.testbed;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.function.UnaryOperator;
 import sites.deco.buildsecrets.config.Naming;
@@ -48,7 +49,12 @@ public final class OperatorUnderTest implements AutoCloseable {
   /** Starts with a configuration tweak and a source prepared before the operator starts. */
   public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak,
       java.util.function.Consumer<CountingSource> prepare) {
-    return new OperatorUnderTest(bed, bed.admin(), tweak.apply(defaults(naming)), prepare);
+    return new OperatorUnderTest(bed, bed.admin(), tweak.apply(defaults(naming)), prepare, Clock.systemUTC());
+  }
+
+  /** Starts with a configuration tweak, its decisions reading the time from {@code clock}. */
+  public static OperatorUnderTest start(TestBed bed, Naming naming, UnaryOperator<OperatorConfig> tweak, Clock clock) {
+    return new OperatorUnderTest(bed, bed.admin(), tweak.apply(defaults(naming)), source -> {}, clock);
   }
 
   /**
@@ -57,14 +63,14 @@ public final class OperatorUnderTest implements AutoCloseable {
    */
   public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming) {
     OperatorConfig config = defaults(naming).withDeletionBudget(new OperatorConfig.DeletionBudget(10, 50));
-    return new OperatorUnderTest(bed, client, config, source -> {});
+    return new OperatorUnderTest(bed, client, config, source -> {}, Clock.systemUTC());
   }
 
   private OperatorUnderTest(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, OperatorConfig config,
-      java.util.function.Consumer<CountingSource> prepare) {
+      java.util.function.Consumer<CountingSource> prepare, Clock clock) {
     source = new CountingSource(new AwsSecretsManagerSource(bed.secretsManager()));
     prepare.accept(source);
-    operator = OperatorWiring.build(config, client, source, store, metrics, "test-operator", null);
+    operator = OperatorWiring.build(config, client, source, store, metrics, "test-operator", null, null, null, clock);
     operator.start();
   }
 

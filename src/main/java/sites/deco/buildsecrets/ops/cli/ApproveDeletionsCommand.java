@@ -19,13 +19,15 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 /**
- * The deliberate way past the deletion budget: a person names the deletions to let through. Each
+ * The deliberate way past the deletion budget: a person names the removals to let through. Each
  * approval is the annotation {@code deco.sites/build-secrets-deletion-approved} on the namespace,
- * set to the UID of the managed Secret it approves, so it approves that Secret only, once, and a
- * blanket or mistyped annotation approves nothing.
+ * naming the managed Secret it approves ({@link DeletionApproval}), so it approves that Secret
+ * only, and a blanket or mistyped annotation approves nothing. Only the deletion approvers the
+ * admission policies name may set it; anyone else is told so.
  */
 @Command(
     name = "approve-deletions",
@@ -34,9 +36,13 @@ import sites.deco.buildsecrets.sync.SiteRef;
     usageHelpWidth = 120,
     description = {
         "Approves the deletion of the managed build-secrets Secret in each named namespace (or every namespace that "
-            + "opted out and still holds one, with --all-opted-out), past the operator's fleet-wide deletion budget.",
+            + "opted out and still holds one, with --all-opted-out), or the removal of keys from it by an upstream "
+            + "update, past the operator's fleet-wide deletion budget. The budget only: a missing upstream key is "
+            + "still confirmed (delay and corroborating reads) before its Secret is deleted.",
         "Use it after a deliberate bulk opt-out or upstream clean-up that the deletion guard paused. The operator still "
-            + "deletes only what its rule table says: re-opting a namespace in cancels the deletion.",
+            + "does only what its rule table says: re-opting a namespace in cancels the deletion.",
+        "Under the chart's admission policies only the deletion approvers may approve (by default the break-glass "
+            + "groups and the opt-in admins); --dry-run asks the API server whether you may.",
         "Exit 0 when every namespace was approved (or would be, with --dry-run), 1 when any was refused, 2 on usage errors."})
 public final class ApproveDeletionsCommand implements Callable<Integer> {
 
@@ -107,15 +113,30 @@ public final class ApproveDeletionsCommand implements Callable<Integer> {
       return "refused: no managed Secret " + naming.secretName() + " to delete";
     }
     SiteRef site = SiteRef.from(ns, naming).orElseThrow();
-    String cause = site.optedIn() ? "upstream missing (deleted only if the operator finds the key missing)" : "opt-out";
     String uid = secret.getMetadata().getUid();
-    if (dryRun) {
-      return "would approve the deletion of Secret " + naming.secretName() + " (uid " + uid + "), cause " + cause;
+    // An opt-out deletes the Secret, whatever its state. Opted in, the removal is the operator's to
+    // find (a missing key, or an update dropping keys): the approval names the Secret's state, so
+    // the write it lets through spends it.
+    String approval = site.optedIn() ? DeletionApproval.ofState(uid, secret.getMetadata().getResourceVersion()) : uid;
+    String what = site.optedIn()
+        ? "removal from Secret " + naming.secretName() + " (uid " + uid + "): its deletion for a missing upstream key, "
+            + "or an upstream update that drops keys, applied only if the operator finds one"
+        : "deletion of Secret " + naming.secretName() + " (uid " + uid + "), cause opt-out";
+    // A merge patch of one annotation: nothing else on the Namespace changes. Sent as a server-side
+    // dry run first with --dry-run, so the admission policies say whether this caller may approve.
+    var patch = client.namespaces().withName(namespace);
+    String body = "{\"metadata\":{\"annotations\":{\"" + Naming.DELETION_APPROVAL_ANNOTATION + "\":\"" + approval + "\"}}}";
+    try {
+      (dryRun ? patch.dryRun() : patch).patch(PatchContext.of(PatchType.JSON_MERGE), body);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 403) {
+        return "refused: you may not approve deletions (" + CliSupport.describe(e) + "); approvals are reserved to the "
+            + "deletion approvers the admission policies name (chart value admissionPolicies.deletionApprovers; by "
+            + "default the break-glass groups and the opt-in admins)";
+      }
+      throw e;
     }
-    // A merge patch of one annotation: nothing else on the Namespace changes.
-    client.namespaces().withName(namespace).patch(PatchContext.of(PatchType.JSON_MERGE),
-        "{\"metadata\":{\"annotations\":{\"" + Naming.DELETION_APPROVAL_ANNOTATION + "\":\"" + uid + "\"}}}");
-    return "approved the deletion of Secret " + naming.secretName() + " (uid " + uid + "), cause " + cause;
+    return (dryRun ? "would approve the " : "approved the ") + what;
   }
 
   private static List<String> optedOutWithManagedSecret(KubernetesClient client, Naming naming) {

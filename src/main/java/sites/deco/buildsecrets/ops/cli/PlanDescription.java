@@ -13,6 +13,9 @@ import sites.deco.buildsecrets.sync.Plan;
  * @param exitCode 0 for a write or a no-op, 1 when the sync is refused, invalid or failed
  */
 public record PlanDescription(String text, boolean writes, int exitCode) {
+  /** Removals pass the fleet-wide budget, which only the operator keeps: a command line never bypasses it. */
+  private static final String OPERATOR_ONLY = "the operator applies it within its fleet-wide deletion budget, "
+      + "or at once when approved (approve-deletions); the command line does not";
 
   public static PlanDescription of(Plan plan, Upstream upstream) {
     return switch (plan) {
@@ -20,12 +23,14 @@ public record PlanDescription(String text, boolean writes, int exitCode) {
           "create with keys " + c.data().keys() + " (upstream version " + c.version() + ")", true, 0);
       case Plan.Update u -> {
         KeyDiff d = KeyDiff.between(u.current().data(), u.data());
-        yield new PlanDescription("update: added " + d.added() + ", removed " + d.removed() + ", changed " + d.changed()
-            + " (version " + orNone(u.current().version()) + " -> " + u.version() + ")", true, 0);
+        String text = "update: added " + d.added() + ", removed " + d.removed() + ", changed " + d.changed()
+            + " (version " + orNone(u.current().version()) + " -> " + u.version() + ")";
+        yield u.removesKeys()
+            ? new PlanDescription(text + ": it removes keys, so " + OPERATOR_ONLY, false, 1)
+            : new PlanDescription(text, true, 0);
       }
       case Plan.Delete d when d.cause().budgeted() -> new PlanDescription(
-          "delete (" + d.cause().description() + ": " + d.why() + "): the operator deletes it within its fleet-wide "
-              + "deletion budget, or at once when approved (approve-deletions); the command line does not", false, 1);
+          "delete (" + d.cause().description() + ": " + d.why() + "): " + OPERATOR_ONLY, false, 1);
       case Plan.Delete d -> new PlanDescription("delete (" + d.why() + ")", true, 0);
       case Plan.Keep k -> switch (k.outcome()) {
         case UNCHANGED -> new PlanDescription("nothing to do (in sync, version " + version(upstream) + ")", false, 0);

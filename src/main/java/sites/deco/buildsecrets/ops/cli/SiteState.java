@@ -24,9 +24,9 @@ public enum SiteState {
     return label;
   }
 
-  /** True when a budgeted deletion is due: the operator's last Event tells whether it is paused. */
+  /** True when a budgeted removal is due: the operator's last Event tells whether it is paused. */
   public static boolean needsLastEvent(Plan plan) {
-    return plan instanceof Plan.Delete d && d.cause().budgeted();
+    return plan instanceof Plan.Delete d && d.cause().budgeted() || plan instanceof Plan.Update u && u.removesKeys();
   }
 
   /**
@@ -35,6 +35,7 @@ public enum SiteState {
   public static SiteState of(Plan plan, boolean lastEventDeletionPaused) {
     return switch (plan) {
       case Plan.Create c -> OUT_OF_SYNC;
+      case Plan.Update u when lastEventDeletionPaused && u.removesKeys() -> DELETION_PAUSED;
       case Plan.Update u -> OUT_OF_SYNC;
       case Plan.Delete d when lastEventDeletionPaused -> DELETION_PAUSED;
       case Plan.Delete d when d.cause() == DeletionCause.UPSTREAM_MISSING -> UPSTREAM_MISSING;

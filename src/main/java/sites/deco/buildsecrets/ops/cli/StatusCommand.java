@@ -26,6 +26,7 @@ import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.Plan;
 import sites.deco.buildsecrets.sync.SiteRef;
@@ -160,8 +161,9 @@ public final class StatusCommand implements Callable<Integer> {
     String age = created == null ? "-" : HumanAge.since(Instant.parse(created), now);
     Map<String, String> annotations = ns.getMetadata().getAnnotations();
     String approval = annotations == null ? null : annotations.get(Naming.DELETION_APPROVAL_ANNOTATION);
-    boolean standingApproval = secret != null && !(in.plan() instanceof Plan.Delete) && approval != null
-        && approval.equals(secret.getMetadata().getUid());
+    boolean standingApproval = secret != null && !SiteState.needsLastEvent(in.plan())
+        && DeletionApproval.approvesDeletion(approval, secret.getMetadata().getUid(),
+            secret.getMetadata().getResourceVersion());
     return new StatusRow(site.namespace(), site.site(), SiteState.of(in.plan(), paused), in.upstreamVersion(),
         in.secretVersion(), age, standingApproval);
   }

@@ -47,11 +47,22 @@ class PlanDescriptionTest {
   }
 
   @Test
-  void updateNamesAddedRemovedAndChangedKeys() {
+  void updateNamesAddedAndChangedKeys() {
+    PlanDescription d = describe(CliFixtures.owned(Map.of("KEEP", "1", "CHG", "old"), "v1"),
+        CliFixtures.answering("{\"KEEP\":\"1\",\"CHG\":\"" + CANARY + "\",\"NEW\":\"" + CANARY + "\"}", "v2"));
+    assertThat(d.text()).isEqualTo("update: added [NEW], removed [], changed [CHG] (version v1 -> v2)");
+    assertThat(d.writes()).isTrue();
+    assertThat(d.exitCode()).isZero();
+  }
+
+  @Test
+  void anUpdateThatRemovesKeysIsLeftToTheOperatorsBudget() {
     PlanDescription d = describe(CliFixtures.owned(Map.of("KEEP", "1", "GONE", "2", "CHG", "old"), "v1"),
         CliFixtures.answering("{\"KEEP\":\"1\",\"CHG\":\"" + CANARY + "\",\"NEW\":\"" + CANARY + "\"}", "v2"));
-    assertThat(d.text()).isEqualTo("update: added [NEW], removed [GONE], changed [CHG] (version v1 -> v2)");
-    assertThat(d.writes()).isTrue();
+    assertThat(d.text()).startsWith("update: added [NEW], removed [GONE], changed [CHG] (version v1 -> v2): it removes keys")
+        .contains("fleet-wide deletion budget").contains("the command line does not").doesNotContain(CANARY);
+    assertThat(d.writes()).isFalse();
+    assertThat(d.exitCode()).isEqualTo(1);
   }
 
   @Test
