@@ -31,6 +31,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.FaultProxy;
+import sites.deco.buildsecrets.testbed.GuardedBed;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.TestBed;
 import software.amazon.awssdk.services.secretsmanager.model.DescribeSecretResponse;
@@ -39,41 +40,70 @@ import software.amazon.awssdk.services.secretsmanager.model.Tag;
 
 /**
  * {@code adopt} and {@code release}, run from the built jar against a test bed of this class's own
- * (its API server writes an audit log of every Secret write), with the operator running beside.
+ * (its API server writes an audit log of every Secret write), under the shipped chart's RBAC and
+ * admission policies ({@link GuardedBed}), with the operator running beside as the chart's
+ * ServiceAccount.
  *
- * <p>Three identities keep the audit log readable: the hand-made Secrets and the concurrent edits
- * are a tenant's ({@code tenant-dev}), the CLI runs as a person of the platform team
- * ({@code platform-alice}, bound to exactly docs/adopter-rbac.yaml, which this proves sufficient),
- * and the operator runs as {@code admin}. So every Secret write by {@code admin} in a namespace is
- * the operator's, and after an adoption there must be none. A canary sits in every value and must
- * appear in no output or log.
+ * <p>Identities keep the audit log readable: the hand-made Secrets and the concurrent edits are a
+ * tenant's ({@code tenant-dev}); the CLI runs as a person of the platform team
+ * ({@code platform-alice}, bound to exactly docs/adopter-rbac.yaml), with or without the
+ * break-glass group the policies name, or as the site provisioner (an opt-in admin) with it; the
+ * operator runs as its ServiceAccount. So every Secret write by that ServiceAccount in a namespace
+ * is the operator's, and after an adoption there must be none. A refusal by a policy (not by RBAC:
+ * authorization runs first) proves docs/adopter-rbac.yaml sufficient. A canary sits in every value
+ * and must appear in no output or log.
  */
 class AdoptE2EIT {
   private static final String CANARY = "canary-Jq7pX2-adopt-never-prints";
-  private static final String OPERATOR_USER = "admin";
   private static final String PERSON = "platform-alice";
+  private static final String PLATFORM_TEAM = "platform-team";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> OUTPUTS = new CopyOnWriteArrayList<>();
   /** Adopted namespace -> the operator's Secret writes there, all made before the adoption. */
   private static final Map<String, List<String>> ADOPTED = new java.util.concurrent.ConcurrentHashMap<>();
   private static PrivateBed bed;
+  private static GuardedBed guard;
+  /** The operators' ServiceAccounts: this class's, and the bulk run's. */
+  private static final java.util.Set<String> OPERATOR_USERS = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private static KubernetesClient tenant;
+  /** The platform person: docs/adopter-rbac.yaml only. */
   private static Path personKubeconfig;
+  /** The same person with the break-glass group too: what adopt needs under the policies. */
+  private static Path breakGlassKubeconfig;
+  /** The site provisioner (an opt-in admin) with the break-glass group: what adopt --opt-in needs. */
+  private static Path optInAdminKubeconfig;
   private static OperatorProcess operator;
   private static int counter;
 
   @BeforeAll
   static void up() throws Exception {
     bed = PrivateBed.up("adopt-testbed", "--audit");
+    guard = new GuardedBed(TestBed.at(bed.dir), "adopt");
     try (InputStream rbac = Files.newInputStream(TestBed.repoRoot().resolve("docs/adopter-rbac.yaml"))) {
       for (HasMetadata o : bed.kube.load(rbac).items()) {
         bed.kube.resource(o).create();
       }
     }
-    personKubeconfig = ClientCerts.kubeconfig(bed.env, ClientCerts.mint(bed.env, PERSON, List.of("platform-team")));
+    personKubeconfig = ClientCerts.kubeconfig(bed.env, ClientCerts.mint(bed.env, PERSON, List.of(PLATFORM_TEAM)));
+    breakGlassKubeconfig = ClientCerts.kubeconfig(bed.env,
+        ClientCerts.mint(bed.env, PERSON, List.of(PLATFORM_TEAM, guard.breakGlassGroup)));
+    optInAdminKubeconfig = ClientCerts.kubeconfig(bed.env,
+        ClientCerts.mint(bed.env, guard.provisionerName, List.of(PLATFORM_TEAM, guard.breakGlassGroup)));
     tenant = ClientCerts.client(bed.env, ClientCerts.mint(bed.env, "tenant-dev", List.of("system:masters")));
-    operator = OperatorProcess.start(bed.env, "adopt-operator", "--log-format=console", "--log-level=debug",
-        "--build-secrets-resync-period=3s").awaitReady();
+    operator = operatorAs(guard, "adopt-operator");
+  }
+
+  /** The operator as {@code g}'s ServiceAccount, with its naming, once the chart's bindings apply. */
+  private static OperatorProcess operatorAs(GuardedBed g, String name) {
+    await().atMost(Duration.ofSeconds(30)).ignoreException(io.fabric8.kubernetes.client.KubernetesClientException.class)
+        .until(() -> g.asOperator.namespaces().list().getItems() != null);
+    OPERATOR_USERS.add("system:serviceaccount:" + g.namespace + ":" + g.release);
+    Map<String, String> env = new HashMap<>(bed.env);
+    env.put("KUBECONFIG", ClientCerts.kubeconfig(bed.env, ClientCerts.serviceAccount(g.bed, g.namespace, g.release))
+        .toString());
+    return OperatorProcess.start(env, name, "--log-format=console", "--log-level=debug",
+        "--build-secrets-resync-period=3s", "--deletion-ledger=none",
+        "--namespace-prefix=" + g.naming.namespacePrefix(), "--key-template=" + g.naming.keyTemplate()).awaitReady();
   }
 
   @AfterAll
@@ -97,6 +127,7 @@ class AdoptE2EIT {
     } finally {
       if (operator != null) operator.close();
       if (tenant != null) tenant.close();
+      if (guard != null) guard.close();
       if (bed != null) bed.close();
     }
   }
@@ -108,11 +139,11 @@ class AdoptE2EIT {
   }
 
   private static String ns(String site) {
-    return "sites-" + site;
+    return guard.sites.ns(site);
   }
 
   private static String key(String site) {
-    return "sites/" + site + "/build";
+    return guard.sites.key(site);
   }
 
   private static void namespace(String name, boolean optedIn) {
@@ -187,12 +218,27 @@ class AdoptE2EIT {
     return bed.sm.listSecretVersionIds(r -> r.secretId(key)).versions().size();
   }
 
-  /** Runs the jar as the platform person, with the private bed's AWS environment, plus {@code env}. */
+  /**
+   * Runs the jar as the platform person in the break-glass group, with the private bed's AWS
+   * environment and the guarded naming, plus {@code env}.
+   */
   private static CliRun cli(Map<String, String> env, String... args) {
+    Map<String, String> all = new HashMap<>(Map.of("KUBECONFIG", breakGlassKubeconfig.toString()));
+    all.putAll(env);
+    return cliAs(all, args);
+  }
+
+  /** Runs the jar with {@code env} over the private bed's environment and the guarded naming. */
+  private static CliRun cliAs(Map<String, String> env, String... args) {
     Map<String, String> all = new HashMap<>(bed.env);
-    all.put("KUBECONFIG", personKubeconfig.toString());
+    all.put("BUILD_SECRETS_NAMESPACE_PREFIX", guard.naming.namespacePrefix());
+    all.put("BUILD_SECRETS_KEY_TEMPLATE", guard.naming.keyTemplate());
     all.putAll(env);
     return CliRun.of(all, OUTPUTS, 180, args);
+  }
+
+  private static Map<String, String> as(Path kubeconfig) {
+    return Map.of("KUBECONFIG", kubeconfig.toString());
   }
 
   private static CliRun cli(String... args) {
@@ -201,10 +247,16 @@ class AdoptE2EIT {
 
   /** Successful Secret writes ("verb code") by the operator's identity in {@code namespace}, from the audit log. */
   private static List<String> operatorWrites(String namespace) throws IOException {
-    return writes(namespace, OPERATOR_USER);
+    return writes(namespace, OPERATOR_USERS);
   }
 
-  private static List<String> writes(String namespace, String user) throws IOException {
+  /** The platform identities' Secret writes: the person's, with or without break-glass, or the provisioner's. */
+  private static List<String> peopleWrites(String namespace) throws IOException {
+    return writes(namespace, java.util.Set.of(PERSON, guard.provisionerName));
+  }
+
+  /** Server-side dry runs are left out: they persist nothing. */
+  private static List<String> writes(String namespace, java.util.Set<String> users) throws IOException {
     List<String> out = new ArrayList<>();
     if (!Files.exists(bed.auditLog())) return out;
     for (String line : Files.readAllLines(bed.auditLog())) {
@@ -218,8 +270,8 @@ class AdoptE2EIT {
       JsonNode ref = e.path("objectRef");
       int code = e.path("responseStatus").path("code").asInt();
       if ("ResponseComplete".equals(e.path("stage").asText()) && namespace.equals(ref.path("namespace").asText())
-          && "build-secrets".equals(ref.path("name").asText()) && user.equals(e.path("user").path("username").asText())
-          && code >= 200 && code < 300) {
+          && "build-secrets".equals(ref.path("name").asText()) && users.contains(e.path("user").path("username").asText())
+          && code >= 200 && code < 300 && !e.path("requestURI").asText().contains("dryRun=")) {
         out.add(e.path("verb").asText() + " " + code);
       }
     }
@@ -241,7 +293,7 @@ class AdoptE2EIT {
       throws IOException {
     operatorFindsInSyncAndWritesNothing(op, versions, List.of());
     for (String n : versions.keySet()) {
-      assertThat(writes(n, PERSON)).as("the person's writes in " + n).containsExactly("update 200");
+      assertThat(peopleWrites(n)).as("the person's writes in " + n).containsExactly("update 200");
     }
   }
 
@@ -456,7 +508,7 @@ class AdoptE2EIT {
     assertUntouched(ns(badKey), badKeySecret);
     for (String site : List.of(binary, typed, nul)) {
       assertThat(upstream(key(site))).as("nothing created upstream for " + site).isNull();
-      assertThat(writes(ns(site), PERSON)).isEmpty();
+      assertThat(peopleWrites(ns(site))).isEmpty();
     }
     ReliabilityRecord.passed("Adoption", "adopt refusals: binary data, a non-Opaque type, a NUL value, an invalid key",
         "each refused with the key and the rule (the invalid key read from upstream: the API server refuses one in a "
@@ -479,7 +531,18 @@ class AdoptE2EIT {
     assertThat(all.err()).containsPattern("\\d+ site namespace\\(s\\) that are not opted in hold a hand-made build-secrets");
     assertThat(all.out()).doesNotContain(ns(site));
 
-    CliRun r = cli("adopt", ns(site), "--opt-in");
+    // Break-glass alone may label, but not opt in: the opt-in's dry run is refused before any write.
+    CliRun notAdmin = cli("adopt", ns(site), "--opt-in");
+    assertThat(notAdmin.exit()).as(notAdmin.toString()).isEqualTo(1);
+    assertThat(notAdmin.out()).contains("refused: opting the namespace in was refused (server-side dry run): kube API "
+        + "answered HTTP 403").contains(guard.policy("opt-in-identity")).contains("only the opt-in admins")
+        .contains("nothing was written anywhere");
+    assertThat(bed.kube.namespaces().withName(ns(site)).get().getMetadata().getAnnotations())
+        .doesNotContainKey("deco.sites/build-secrets-managed");
+    assertThat(upstream(key(site))).as("no key created").isNull();
+    assertUntouched(ns(site), mine);
+
+    CliRun r = cli(as(optInAdminKubeconfig), "adopt", ns(site), "--opt-in");
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("namespace: set deco.sites/build-secrets-managed=enabled");
     assertThat(bed.kube.namespaces().withName(ns(site)).get().getMetadata().getAnnotations())
@@ -488,24 +551,27 @@ class AdoptE2EIT {
     assertHandedOver(ns(site), values, version);
     operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(site), version));
     ReliabilityRecord.passed("Adoption", "adopt in a namespace that is not opted in",
-        "refused without --opt-in (the operator would delete a managed Secret there); with it, the annotation is set "
-            + "before the Secret is labelled, and the operator wrote nothing");
+        "refused without --opt-in (the operator would delete a managed Secret there); with it, as a break-glass member "
+            + "who is no opt-in admin, the opt-in's server-side dry run got HTTP 403 and nothing was written; as an "
+            + "opt-in admin in the break-glass group, the annotation is set before the Secret is labelled, and the "
+            + "operator wrote nothing");
   }
 
-  @Test
-  void anEditBetweenReadAndUpdateAbortsTheAdoption() throws Exception {
-    String site = fresh("race");
-    namespace(ns(site), true);
-    Secret mine = handMade(ns(site), Map.of("TOKEN", CANARY));
+  /**
+   * Runs {@code adopt} through a fault proxy in front of Secrets Manager whose requests from the
+   * {@code hangFrom}th on hang; once one hangs, runs {@code meanwhile}, then lets them through (the
+   * hung one loses its connection and the SDK retries it).
+   */
+  private static CliRun adoptWhileUpstreamHangs(int hangFrom, Runnable meanwhile, String... args) throws Exception {
     try (FaultProxy slow = new FaultProxy(bed.env.get("TESTBED_MOTO_URL"))) {
-      // Every Secrets Manager request waits until healed: adopt has read the Secret and hangs upstream.
-      slow.inject(FaultProxy.Mode.HANG, FaultProxy.Fraction.everyNth(1));
+      slow.inject(FaultProxy.Mode.HANG, n -> n >= hangFrom);
+      List<String> all = new ArrayList<>(List.of(args));
+      all.add("--aws-call-timeout=90s");
       // On a thread of its own: the common pool (one thread on two cores) serves the kube client's answers.
       CompletableFuture<CliRun> run = new CompletableFuture<>();
       Thread.ofPlatform().daemon().name("adopt-race").start(() -> {
         try {
-          run.complete(cli(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), "adopt", ns(site),
-              "--aws-call-timeout=90s"));
+          run.complete(cli(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), all.toArray(String[]::new)));
         } catch (RuntimeException e) {
           run.completeExceptionally(e);
         }
@@ -513,43 +579,156 @@ class AdoptE2EIT {
       await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
           .until(() -> slow.injected(FaultProxy.Mode.HANG) >= 1 || run.isDone());
       assertThat(run.isDone()).as("adopt waits on upstream").isFalse();
-      tenant.secrets().inNamespace(ns(site)).withName("build-secrets").edit(s -> {
-        s.getData().put("EXTRA", Base64.getEncoder().encodeToString("added meanwhile".getBytes(StandardCharsets.UTF_8)));
-        return s;
-      });
+      meanwhile.run();
       slow.heal();
-      CliRun r = run.get(120, TimeUnit.SECONDS);
-      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
-      assertThat(r.out()).contains("aborted: the Secret changed since it was read (kube API answered HTTP 409")
-          .contains("nothing was handed over: the Secret stays hand-made")
-          .contains("upstream " + key(site) + " now holds the Secret's data at version");
+      return run.get(120, TimeUnit.SECONDS);
     }
+  }
+
+  private static void tenantEdits(String namespace, java.util.function.UnaryOperator<Secret> edit) {
+    tenant.secrets().inNamespace(namespace).withName("build-secrets").edit(edit);
+  }
+
+  @Test
+  void anEditBeforeTheDryRunAbortsTheAdoptionWithNothingWritten() throws Exception {
+    String site = fresh("race");
+    namespace(ns(site), true);
+    Secret mine = handMade(ns(site), Map.of("TOKEN", CANARY));
+    // The first request (the upstream read) hangs: adopt has read the Secret, then the tenant edits it.
+    CliRun r = adoptWhileUpstreamHangs(1, () -> tenantEdits(ns(site), s -> {
+      s.getData().put("EXTRA", Base64.getEncoder().encodeToString("added meanwhile".getBytes(StandardCharsets.UTF_8)));
+      return s;
+    }), "adopt", ns(site));
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.out()).contains("aborted: the Secret changed since it was read (kube API answered HTTP 409")
+        .contains("nothing was written anywhere");
+    assertThat(upstream(key(site))).as("the dry run caught the edit before any upstream write").isNull();
     Secret after = secret(ns(site));
     assertThat(owned(after)).isFalse();
     assertThat(version(after)).isNull();
     assertThat(decoded(after)).containsOnlyKeys("TOKEN", "EXTRA");
     assertThat(after.getMetadata().getResourceVersion()).isNotEqualTo(mine.getMetadata().getResourceVersion());
-    assertThat(writes(ns(site), PERSON)).isEmpty();
+    assertThat(peopleWrites(ns(site))).isEmpty();
 
-    // Run again: upstream (created by the aborted run) now lacks the tenant's new key.
+    // Run again: it reads the edited Secret and hands it over whole.
     CliRun again = cli("adopt", ns(site));
-    assertThat(again.exit()).as(again.toString()).isEqualTo(1);
-    assertThat(again.out()).contains("only in the Secret [EXTRA]");
-    CliRun local = cli("adopt", ns(site), "--prefer=local");
-    assertThat(local.exit()).as(local.toString()).isZero();
+    assertThat(again.exit()).as(again.toString()).isZero();
     String version = currentVersion(key(site));
+    assertThat(upstream(key(site))).containsOnlyKeys("TOKEN", "EXTRA");
     assertThat(decoded(secret(ns(site)))).containsOnlyKeys("TOKEN", "EXTRA");
     operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(site), version));
-    ReliabilityRecord.passed("Adoption", "a tenant edits the Secret while adopt waits on a slow upstream",
-        "the one update carrying the resourceVersion read got HTTP 409: adoption aborted and said so, the edit kept, "
-            + "no label; a second run with --prefer=local handed it over and the operator wrote nothing");
+    ReliabilityRecord.passed("Adoption", "a tenant edits the Secret while adopt waits on a slow upstream read",
+        "the server-side dry run carrying the resourceVersion read got HTTP 409: adoption aborted before any upstream "
+            + "write and said so, the edit kept, no label, no key; a second run handed the edited Secret over and the "
+            + "operator wrote nothing");
+  }
+
+  @Test
+  void anEditAfterTheUpstreamWriteSaysWhatIsLeftAndARerunOnlyLabels() throws Exception {
+    String site = fresh("late-race");
+    namespace(ns(site), true);
+    Map<String, String> values = Map.of("TOKEN", CANARY);
+    handMade(ns(site), values);
+    // The read and the dry run pass; CreateSecret hangs while the tenant touches the Secret's metadata.
+    CliRun r = adoptWhileUpstreamHangs(2, () -> tenantEdits(ns(site), s -> {
+      s.getMetadata().getAnnotations().put("touched", "meanwhile");
+      return s;
+    }), "adopt", ns(site));
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    String version = currentVersion(key(site));
+    assertThat(r.out()).contains("aborted: the Secret changed since it was read (kube API answered HTTP 409")
+        .contains("nothing was handed over: the Secret stays hand-made; upstream " + key(site)
+            + " now holds the Secret's data at version " + version)
+        .contains("to finish, run the same adopt command again");
+    assertThat(owned(secret(ns(site)))).isFalse();
+    assertThat(upstream(key(site))).isEqualTo(values);
+
+    CliRun again = cli("adopt", ns(site));
+    assertThat(again.exit()).as(again.toString()).isZero();
+    assertThat(again.out()).contains("upstream: no write (it equals the Secret)");
+    assertThat(versionCount(key(site))).isEqualTo(1);
+    assertHandedOver(ns(site), values, version);
+    assertThat(secret(ns(site)).getMetadata().getAnnotations()).containsEntry("touched", "meanwhile");
+    operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(site), version));
+    ReliabilityRecord.passed("Adoption", "a tenant edits the Secret after adopt's dry run, while the upstream write hangs",
+        "the key was created, then the label update got HTTP 409: adopt exited 1 naming the version upstream now "
+            + "holds and how to finish; re-running it wrote nothing upstream (one version) and only labelled; the "
+            + "operator wrote nothing");
+  }
+
+  @Test
+  void aRotationBetweenReadAndWriteStaysCurrentAndAdoptAborts() throws Exception {
+    String site = fresh("rotation");
+    namespace(ns(site), true);
+    Secret mine = handMade(ns(site), Map.of("TOKEN", "local-" + CANARY));
+    String read = put(key(site), "{\"TOKEN\":\"old-" + CANARY + "\"}");
+    String[] rotation = new String[1];
+    // The read and the dry run pass; the staged PutSecretValue hangs while a rotation lands.
+    CliRun r = adoptWhileUpstreamHangs(2, () -> rotation[0] = put(key(site), "{\"TOKEN\":\"rotated-" + CANARY + "\"}"),
+        "adopt", ns(site), "--prefer=local");
+    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+    assertThat(r.out()).contains("aborted: upstream key " + key(site) + " was written by someone else since it was "
+        + "read (version " + rotation[0] + " is current now): that write stays current");
+    assertThat(currentVersion(key(site))).as("AWSCURRENT").isEqualTo(rotation[0]);
+    assertThat(upstream(key(site))).isEqualTo(Map.of("TOKEN", "rotated-" + CANARY));
+    Map<String, List<String>> stages = bed.sm.describeSecret(x -> x.secretId(key(site))).versionIdsToStages();
+    assertThat(stages).containsEntry(rotation[0], List.of("AWSCURRENT")).containsEntry(read, List.of("AWSPREVIOUS"));
+    assertThat(stages.values()).as("no private label left").allSatisfy(l -> assertThat(l).allMatch(x -> x.startsWith("AWS")));
+    assertUntouched(ns(site), mine);
+    assertThat(peopleWrites(ns(site))).isEmpty();
+    ReliabilityRecord.passed("Adoption", "a rotation lands between adopt --prefer=local's read and its write",
+        "the Secret's data went in under a private label, the AWSCURRENT move from the version read failed: the "
+            + "rotation stayed current (AWSCURRENT, value), the private label was removed, adopt exited 1 naming a "
+            + "concurrent write; the Secret untouched");
+  }
+
+  @Test
+  void withoutTheBreakGlassGroupAdoptIsRefusedBeforeAnyWrite() throws Exception {
+    String absent = fresh("few-rights");
+    namespace(ns(absent), true);
+    Secret mineAbsent = handMade(ns(absent), Map.of("TOKEN", CANARY));
+    String differs = fresh("few-rights-local");
+    namespace(ns(differs), true);
+    Secret mineDiffers = handMade(ns(differs), Map.of("TOKEN", "local-" + CANARY));
+    String upstreamVersion = put(key(differs), "{\"TOKEN\":\"upstream-" + CANARY + "\"}");
+
+    for (String[] args : List.of(new String[] {"adopt", ns(absent), "--dry-run"}, new String[] {"adopt", ns(absent)},
+        new String[] {"adopt", ns(differs), "--prefer=local"})) {
+      CliRun r = cliAs(as(personKubeconfig), args);
+      assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+      assertThat(r.out()).contains("refused: the Secret update was refused: kube API answered HTTP 403")
+          .contains(guard.policy("managed-secrets")).contains("break-glass group").contains("--as-group replaces your groups")
+          .contains("(server-side dry run); nothing was written anywhere");
+    }
+    assertThat(upstream(key(absent))).as("no key created").isNull();
+    assertThat(versionCount(key(differs))).as("no version added").isEqualTo(1);
+    assertThat(currentVersion(key(differs))).isEqualTo(upstreamVersion);
+    assertThat(upstream(key(differs))).isEqualTo(Map.of("TOKEN", "upstream-" + CANARY));
+    assertUntouched(ns(absent), mineAbsent);
+    assertUntouched(ns(differs), mineDiffers);
+    assertThat(peopleWrites(ns(absent))).isEmpty();
+    assertThat(peopleWrites(ns(differs))).isEmpty();
+
+    // The same person in the break-glass group: all done.
+    CliRun r = cli("adopt", ns(absent));
+    assertThat(r.exit()).as(r.toString()).isZero();
+    String version = currentVersion(key(absent));
+    assertHandedOver(ns(absent), Map.of("TOKEN", CANARY), version);
+    operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(absent), version));
+    ReliabilityRecord.passed("Adoption", "adopt as a person bound to docs/adopter-rbac.yaml without the break-glass group",
+        "the label update's server-side dry run got HTTP 403 from the managed-secrets policy (RBAC passed): exit 1 "
+            + "naming the policy and the group needed, with --dry-run too; no key created, no version added, AWSCURRENT "
+            + "unchanged, the Secrets untouched; in the break-glass group, the same person adopted");
   }
 
   @Test
   void allOverFiftyNamespacesAdoptsTheGoodOnesRefusesTheRestAndSummarises() throws Exception {
-    String prefix = "bulk-sites-";
-    String template = "bulk/sites/{site}/build";
-    String[] naming = {"--namespace-prefix=" + prefix, "--key-template=" + template};
+    // A release of its own (prefix bulk-sites-, key bulk/sites/{site}/build), so --all sees only these.
+    GuardedBed bulkGuard = new GuardedBed(TestBed.at(bed.dir), "bulk");
+    String prefix = bulkGuard.naming.namespacePrefix();
+    String[] naming = {"--namespace-prefix=" + prefix, "--key-template=" + bulkGuard.naming.keyTemplate()};
+    Map<String, String> bulkPerson = as(ClientCerts.kubeconfig(bed.env,
+        ClientCerts.mint(bed.env, PERSON, List.of(PLATFORM_TEAM, bulkGuard.breakGlassGroup))));
     Map<String, String> expected = new TreeMap<>(); // namespace -> result
     Map<String, String> reasons = new TreeMap<>();
     for (int i = 0; i < 50; i++) {
@@ -587,11 +766,10 @@ class AdoptE2EIT {
     namespace(prefix + "off", false);
     handMade(prefix + "off", Map.of("A", "b"));
 
-    try (OperatorProcess bulk = OperatorProcess.start(bed.env, "adopt-bulk-operator", "--log-format=console",
-        "--log-level=debug", "--build-secrets-resync-period=3s", naming[0], naming[1]).awaitReady()) {
+    try (bulkGuard; OperatorProcess bulk = operatorAs(bulkGuard, "adopt-bulk-operator")) {
       await().atMost(Duration.ofSeconds(60)).until(() -> secret(prefix + "managed") != null);
 
-      CliRun dry = cli(Map.of(), "adopt", "--all", "--dry-run", "-o", "json", naming[0], naming[1]);
+      CliRun dry = cli(bulkPerson, "adopt", "--all", "--dry-run", "-o", "json", naming[0], naming[1]);
       assertThat(dry.exit()).as(dry.toString()).isEqualTo(1);
       JsonNode plan = JSON.readTree(dry.out());
       assertThat(plan.get("summary").get("namespaces").asInt()).isEqualTo(50);
@@ -606,7 +784,7 @@ class AdoptE2EIT {
       assertThat(upstream("bulk/sites/s1/build")).as("dry run creates nothing").isNull();
 
       long started = System.nanoTime();
-      CliRun r = cli(Map.of(), "adopt", "--all", "--aws-requests-per-second=20", naming[0], naming[1]);
+      CliRun r = cli(bulkPerson, "adopt", "--all", "--aws-requests-per-second=20", naming[0], naming[1]);
       Duration took = Duration.ofNanos(System.nanoTime() - started);
       assertThat(r.exit()).as(r.toString()).isEqualTo(1);
       List<String> lines = r.out().lines().toList();
@@ -658,6 +836,15 @@ class AdoptE2EIT {
     assertThat(dry.out()).contains("would remove labels").contains("dry run: nothing written");
     assertThat(secret(ns(site)).getMetadata().getResourceVersion()).isEqualTo(managed.getMetadata().getResourceVersion());
 
+    // Without the break-glass group, the un-label's dry run is refused: the Secret stays managed.
+    for (String dryRun : List.of("--dry-run", "--output=text")) {
+      CliRun denied = cliAs(as(personKubeconfig), "release", ns(site), dryRun);
+      assertThat(denied.exit()).as(denied.toString()).isEqualTo(1);
+      assertThat(denied.out()).contains("kube API answered HTTP 403").contains(guard.policy("managed-secrets"))
+          .contains("break-glass group").contains("(server-side dry run); nothing was released: the Secret is still managed");
+    }
+    assertThat(secret(ns(site)).getMetadata().getResourceVersion()).isEqualTo(managed.getMetadata().getResourceVersion());
+
     CliRun r = cli("release", ns(site));
     assertThat(r.exit()).as(r.toString()).isZero();
     assertThat(r.out()).contains("released: the Secret is hand-made again").contains("stays opted in");
@@ -685,8 +872,10 @@ class AdoptE2EIT {
     assertThat(version(secret(ns(site)))).isEqualTo(version);
     operatorFindsInSyncAndWritesNothing(operator, Map.of(ns(site), version), List.of("create 201"));
     ReliabilityRecord.passed("Adoption", "release a managed Secret, then adopt it back",
-        "labels and version annotation removed in one update with the resourceVersion read, data kept; the operator "
-            + "emitted NotOwned and wrote nothing; adopt handed it back at the same upstream version");
+        "without the break-glass group the un-label's server-side dry run got HTTP 403 (also with --dry-run) and the "
+            + "Secret stayed managed; with it, labels and version annotation removed in one update with the "
+            + "resourceVersion read, data kept; the operator emitted NotOwned and wrote nothing; adopt handed it back "
+            + "at the same upstream version");
   }
 
   @Test
@@ -694,25 +883,26 @@ class AdoptE2EIT {
     String site = fresh("doctor");
     put(key(site), "{\"TOKEN\":\"" + CANARY + "\"}");
     CliRun person = cli("doctor", "--site", site);
-    assertThat(person.out()).contains("adopt sites-" + site + " as this identity")
-        .contains("  yes  RBAC: update secrets named build-secrets in namespace sites-" + site)
+    assertThat(person.out()).contains("adopt " + ns(site) + " as this identity")
+        .contains("  yes  RBAC: update secrets named build-secrets in namespace " + ns(site))
+        .contains("  ?    admission policies (break-glass group to label, opt-in admins for --opt-in)")
         .contains("  yes  AWS: read " + key(site))
         .contains("could adopt: yes");
     Path nobody = ClientCerts.kubeconfig(bed.env, ClientCerts.mint(bed.env, "nobody", List.of("viewers")));
     CliRun denied = cli(Map.of("KUBECONFIG", nobody.toString()), "doctor", "--site", site);
-    assertThat(denied.out()).contains("  no   RBAC: update secrets named build-secrets in namespace sites-" + site)
+    assertThat(denied.out()).contains("  no   RBAC: update secrets named build-secrets in namespace " + ns(site))
         .contains("could adopt: no, missing");
   }
 
   @Test
   void usageErrorsExitTwo() {
     assertThat(cli("adopt").exit()).isEqualTo(2);
-    assertThat(cli("adopt", "--all", "sites-x").exit()).isEqualTo(2);
+    assertThat(cli("adopt", "--all", ns("x")).exit()).isEqualTo(2);
     CliRun notSite = cli("adopt", "kube-system");
     assertThat(notSite.exit()).isEqualTo(2);
     assertThat(notSite.err()).contains("not a site namespace");
-    assertThat(cli("adopt", "sites-x", "--prefer=both").exit()).isEqualTo(2);
+    assertThat(cli("adopt", ns("x"), "--prefer=both").exit()).isEqualTo(2);
     assertThat(cli("release").exit()).isEqualTo(2);
-    assertThat(cli("adopt", "sites-x", "-o", "yaml").exit()).isEqualTo(2);
+    assertThat(cli("adopt", ns("x"), "-o", "yaml").exit()).isEqualTo(2);
   }
 }

@@ -71,6 +71,18 @@ public final class TestBed {
     return instance;
   }
 
+  /**
+   * A test bed a test class started itself ({@code dev/testbed up --dir dir}), for the harness that
+   * takes one ({@link GuardedBed}); its owner stops it.
+   */
+  public static TestBed at(Path dir) {
+    try {
+      return new TestBed(dir, parseEnv(dir.resolve("env")));
+    } catch (IOException e) {
+      throw new IllegalStateException("no test bed at " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   public static Path repoRoot() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null && !Files.exists(p.resolve("dev/testbed"))) {

@@ -42,11 +42,18 @@ import sites.deco.buildsecrets.sync.SiteRef;
     usageHelpWidth = 120,
     description = {
         "Hands a hand-made build-secrets Secret over to the operator, without a moment in which it is absent: "
-            + "checks it against the payload rules as the operator would read it back, makes the upstream key hold "
-            + "its data (creating it, tagged, when absent), then adds both ownership labels and the version "
-            + "annotation in one update that carries the resourceVersion it read.",
-        "Runs with your kubeconfig identity and your AWS credentials (the operator stays read-only upstream). "
-            + "Never prints a value: key names, versions and rules only.",
+            + "checks it against the payload rules as the operator would read it back, sends every Kubernetes write "
+            + "it will make as a server-side dry run, makes the upstream key hold its data (creating it, tagged, when "
+            + "absent; replacing the current version only if it is still the one read, so a rotation made meanwhile "
+            + "stays current), then adds both ownership labels and the version annotation in one update that "
+            + "carries the resourceVersion it read.",
+        "Identity: your kubeconfig identity with docs/adopter-rbac.yaml's RBAC and, under the guard-rails admission "
+            + "policies, membership of the break-glass group (admissionPolicies.breakGlassGroups) to label the "
+            + "Secret; with --opt-in, also an opt-in admin (admissionPolicies.optInAdmins). Impersonation (kubectl "
+            + "--as/--as-group, or a kubeconfig that impersonates) replaces your groups: name every group you need. "
+            + "A refusal of a dry run stops the namespace before any write, naming the policy. Your AWS credentials "
+            + "write upstream (the operator stays read-only there).",
+        "Never prints a value: key names, versions and rules only.",
         "Exit 0 when every namespace was adopted (or already managed), 1 when any was refused or aborted, "
             + "2 on usage errors."})
 public final class AdoptCommand implements Callable<Integer> {
@@ -55,6 +62,9 @@ public final class AdoptCommand implements Callable<Integer> {
   static final String TAG_CREATED_BY = "deco.sites/created-by";
   static final String CREATED_BY = "build-secrets-operator adopt";
   private static final ObjectMapper JSON = new ObjectMapper();
+  static final String OPT_IN_ADMIN_NEEDED = "under the guard-rails admission policies only the opt-in admins "
+      + "(admissionPolicies.optInAdmins) may opt a site namespace in: run --opt-in as one of them, or ask one to opt "
+      + "the namespace in first";
 
   @Spec CommandSpec spec;
   @Mixin NamingOptions namingOptions;
@@ -193,6 +203,17 @@ public final class AdoptCommand implements Callable<Integer> {
     if (setOptIn) {
       r.line("namespace: " + would + "set " + naming.managedAnnotation() + "=enabled, before the hand-over");
     }
+    // Every Kubernetes write, as a server-side dry run (RBAC, admission policies, the resourceVersion
+    // read) before anything is written anywhere: a refusal now leaves upstream untouched.
+    String readVersion = p.upstream() == Adoption.UpstreamAction.PUT_VALUE && p.difference() != null
+        ? ((Upstream.Found) upstream).version() : null;
+    HandOver refused = refusedByApiServer(client, naming, namespace, setOptIn,
+        handedOver(secret, naming, p, version(p, readVersion)), r);
+    if (refused != null) {
+      return refused;
+    }
+    r.line("API server: " + (setOptIn ? "the opt-in patch and " : "") + "the Secret update pass a server-side dry "
+        + "run (RBAC and admission policies)");
     if (options.dryRun) {
       r.line("dry run: nothing written");
       return r.finish(HandOver.Status.WOULD_ADOPT);
@@ -206,42 +227,92 @@ public final class AdoptCommand implements Callable<Integer> {
           r.line("upstream: created " + key + " at version " + version);
         }
         case PUT_VALUE -> {
-          version = writer.putValue(key, local.json());
-          r.line("upstream: stored version " + version);
+          if (readVersion == null) {
+            // Upstream held an invalid payload, whose version the read does not return: take the
+            // version current now, then check the value is still the invalid one read.
+            readVersion = writer.currentVersion(key);
+            if (!(CliSupport.read(source, key) instanceof Upstream.Invalid)) {
+              return r.abort("upstream " + key + " changed while adopt read it; nothing was written: run again");
+            }
+          }
+          UpstreamWriter.Replaced replaced = writer.replaceCurrent(key, local.json(), readVersion);
+          version = replaced.version();
+          r.line("upstream: stored version " + version + ", made current in place of version " + readVersion);
+          if (replaced.leftOver() != null) {
+            r.line("upstream: " + replaced.leftOver());
+          }
         }
         case NONE -> { }
       }
     } catch (UpstreamWriter.KeyExists e) {
       return r.abort("upstream " + key + " was created by someone else since it was read; nothing was handed "
           + "over: run again");
+    } catch (UpstreamWriter.ConcurrentWrite e) {
+      return r.abort(e.getMessage() + ": that write stays current and nothing was handed over; the Secret is "
+          + "untouched" + (e.leftOver == null ? "" : "; " + e.leftOver) + "; run again to compare afresh");
     } catch (SourceException e) {
       return r.error("upstream write failed, " + e.getMessage() + "; the Secret is untouched"
           + (e.kind() == SourceException.Kind.ACCESS_DENIED
-              ? " (adopt uses your AWS credentials: they need secretsmanager:CreateSecret, TagResource and "
-                  + "PutSecretValue on " + key + ", see docs/operations.md)"
+              ? " (adopt uses your AWS credentials: they need secretsmanager:CreateSecret, TagResource, "
+                  + "PutSecretValue and UpdateSecretVersionStage on " + key + ", see docs/operations.md)"
               : ""));
     }
     r.version = version;
+    // Past this point upstream holds the Secret's data; a re-run finds them equal and only labels.
     String upstreamDone = p.upstream() == Adoption.UpstreamAction.NONE
         ? "upstream is unchanged"
         : "upstream " + key + " now holds the Secret's data at version " + version;
+    String finish = "; to finish, run the same adopt command again: while the Secret's data is unchanged, "
+        + "upstream equals it and adopt only labels it";
     if (setOptIn) {
       try {
         client.namespaces().withName(namespace).patch(PatchContext.of(PatchType.JSON_MERGE), optInPatch(naming));
         r.line("namespace: set " + naming.managedAnnotation() + "=enabled");
       } catch (KubernetesClientException e) {
-        return r.error("opting the namespace in failed (" + CliSupport.describe(e) + "); " + upstreamDone
-            + "; the Secret is untouched");
+        return r.error("opting the namespace in failed after its dry run passed (" + CliSupport.describeRefusal(e)
+            + "); " + upstreamDone + "; the namespace is not opted in and the Secret stays hand-made" + finish);
       }
     }
     try {
-      HandOverSupport.update(client, handedOver(secret, naming, p, version));
+      HandOverSupport.update(client, handedOver(secret, naming, p, version), false);
     } catch (HandOverSupport.NotUpdated e) {
-      String outcome = "; nothing was handed over: the Secret stays hand-made; " + upstreamDone + "; run again";
+      String outcome = "; nothing was handed over: the Secret stays hand-made; " + upstreamDone
+          + (setOptIn ? "; the namespace is opted in now" : "") + finish;
       return e.concurrent ? r.abort(e.getMessage() + outcome) : r.error(e.getMessage() + outcome);
     }
     r.line("adopted: the Secret is managed at upstream version " + version + "; the operator finds it in sync");
     return r.finish(HandOver.Status.ADOPTED);
+  }
+
+  /**
+   * Sends the opt-in patch (when {@code setOptIn}) and the Secret update as server-side dry runs.
+   *
+   * @return null when both pass; else the namespace's result: aborted when the Secret changed since it
+   *     was read, refused (naming the refusal and the identity needed) otherwise
+   */
+  private static HandOver refusedByApiServer(KubernetesClient client, Naming naming, String namespace,
+      boolean setOptIn, Secret desired, HandOverSupport.Result r) {
+    String nothing = "; nothing was written anywhere";
+    if (setOptIn) {
+      try {
+        client.namespaces().withName(namespace).dryRun().patch(PatchContext.of(PatchType.JSON_MERGE), optInPatch(naming));
+      } catch (KubernetesClientException e) {
+        return r.refuse("opting the namespace in was refused (server-side dry run): " + CliSupport.describeRefusal(e)
+            + HandOverSupport.identityNeeded(e, OPT_IN_ADMIN_NEEDED) + nothing);
+      }
+    }
+    try {
+      HandOverSupport.update(client, desired, true);
+      return null;
+    } catch (HandOverSupport.NotUpdated e) {
+      return e.concurrent ? r.abort(e.getMessage() + nothing + ": run again")
+          : r.refuse(e.getMessage() + " (server-side dry run)" + nothing);
+    }
+  }
+
+  /** The version the dry run's Secret is annotated with: the one read, or a stand-in for one a write will make. */
+  private static String version(Adoption.Decision.Proceed p, String readVersion) {
+    return p.version() != null ? p.version() : readVersion != null ? readVersion : "pending";
   }
 
   /** The Secret handed over: ours labels and annotations added, the data the operator would write, nothing else lost. */

@@ -56,4 +56,13 @@ final class CliSupport {
     }
     return "kube API answered HTTP " + e.getCode() + (reason == null ? "" : " " + reason);
   }
+
+  /**
+   * The same, plus the API server's message for a 403: it names the RBAC rule or admission policy
+   * that refused the request (the shipped policies' messages name identities and keys, no values).
+   */
+  static String describeRefusal(KubernetesClientException e) {
+    String message = e.getStatus() == null ? null : e.getStatus().getMessage();
+    return describe(e) + (e.getCode() == 403 && message != null ? ": " + message : "");
+  }
 }

@@ -261,8 +261,10 @@ public final class DoctorCommand implements Callable<Integer> {
       }
       default -> out.append("  yes  ").append(read).append(": allowed\n");
     }
-    out.append("  ?    AWS: secretsmanager:CreateSecret, TagResource and PutSecretValue on ").append(key)
-        .append(": not checkable without writing; if denied, adopt stops before it changes the Secret\n");
+    out.append("  ?    AWS: secretsmanager:CreateSecret, TagResource, PutSecretValue and UpdateSecretVersionStage on ")
+        .append(key).append(": not checkable without writing; if denied, adopt stops before it changes the Secret\n");
+    out.append("  ?    admission policies (break-glass group to label, opt-in admins for --opt-in): not seen by RBAC "
+        + "checks; adopt --dry-run sends every Kubernetes write as a server-side dry run and names a refusal\n");
     out.append(missing.isEmpty()
         ? "could adopt: yes, if AWS allows the writes above\n"
         : "could adopt: no, missing " + String.join("; ", missing) + " (see docs/operations.md, Migrating hand-made Secrets)\n");

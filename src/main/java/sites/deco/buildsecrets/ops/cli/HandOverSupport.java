@@ -37,20 +37,43 @@ final class HandOverSupport {
 
   /**
    * Updates the Secret to {@code desired}, which carries the resourceVersion read: any change made
-   * since (an edit, a delete and re-create) makes the API server refuse it. Messages carry the
-   * status code and reason only.
+   * since (an edit, a delete and re-create) makes the API server refuse it. With {@code dryRun} the
+   * API server runs authorization, admission policies and the resourceVersion check and persists
+   * nothing. Messages carry the status code and reason, and a refusal's message.
    */
-  static Secret update(KubernetesClient client, Secret desired) throws NotUpdated {
+  static void update(KubernetesClient client, Secret desired, boolean dryRun) throws NotUpdated {
+    var secret = client.secrets().inNamespace(desired.getMetadata().getNamespace()).resource(desired);
     try {
-      return client.secrets().inNamespace(desired.getMetadata().getNamespace()).resource(desired).update();
+      if (dryRun) {
+        secret.dryRun().update();
+      } else {
+        secret.update();
+      }
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409 || e.getCode() == 404) {
         throw new NotUpdated(true, "the Secret changed since it was read (" + CliSupport.describe(e)
             + "): someone edited, deleted or replaced it meanwhile");
       }
-      throw new NotUpdated(false, "the Secret update was refused: " + CliSupport.describe(e));
+      throw new NotUpdated(false, "the Secret update was refused: " + CliSupport.describeRefusal(e)
+          + identityNeeded(e, BREAK_GLASS_NEEDED));
     }
   }
+
+  /** For a 403: which identity the refused write needs ({@code byPolicy} when an admission policy refused it). */
+  static String identityNeeded(KubernetesClientException e, String byPolicy) {
+    if (e.getCode() != 403) {
+      return "";
+    }
+    String message = e.getStatus() == null ? "" : String.valueOf(e.getStatus().getMessage());
+    return "; " + (message.contains("ValidatingAdmissionPolicy") ? byPolicy
+        : "this identity lacks the RBAC of docs/adopter-rbac.yaml");
+  }
+
+  /** What a 403 on labelling or un-labelling means under the shipped admission policies. */
+  static final String BREAK_GLASS_NEEDED = "under the guard-rails admission policies only the operator and the "
+      + "break-glass group may label or un-label a managed Secret: run as a member of that group on top of "
+      + "docs/adopter-rbac.yaml (impersonation with --as-group replaces your groups: name every group you need), "
+      + "see docs/operations.md";
 
   /** One line on stderr for a failed API call outside any one namespace; exit status 1. */
   static int kubeError(PrintWriter out, PrintWriter err, KubernetesClientException e) {

@@ -32,8 +32,11 @@ import sites.deco.buildsecrets.sync.SiteRef;
             + "annotations in one update that carries the resourceVersion it read. The Secret and its data stay; "
             + "the operator leaves it alone from then on (a NotOwned Warning while the namespace is opted in). "
             + "Upstream is neither read nor written.",
-        "With the guard-rails admission policy in place, only the operator or the break-glass group may un-label "
-            + "a managed Secret: run release as a member of the break-glass group.",
+        "Identity: docs/adopter-rbac.yaml's RBAC and, under the guard-rails admission policies, membership of the "
+            + "break-glass group (admissionPolicies.breakGlassGroups): only the operator and that group may un-label a "
+            + "managed Secret. Impersonation (kubectl --as/--as-group, or a kubeconfig that impersonates) replaces "
+            + "your groups: name every group you need. The update is first sent as a server-side dry run, so a "
+            + "refusal (also with --dry-run) names the policy and changes nothing.",
         "Exit 0 when every namespace was released (or was not managed), 1 when any was refused or aborted, "
             + "2 on usage errors."})
 public final class ReleaseCommand implements Callable<Integer> {
@@ -97,17 +100,20 @@ public final class ReleaseCommand implements Callable<Integer> {
           + naming.managedAnnotation() + " only after the release (before it, the operator would delete the "
           + "managed Secret as opted out)");
     }
+    // The update as a server-side dry run first, so --dry-run also tells whether this identity may.
+    for (boolean dryRun : options.dryRun ? new boolean[] {true} : new boolean[] {true, false}) {
+      try {
+        HandOverSupport.update(client, released(secret, naming), dryRun);
+      } catch (HandOverSupport.NotUpdated e) {
+        String why = e.getMessage() + (dryRun ? " (server-side dry run)" : "")
+            + "; nothing was released: the Secret is still managed";
+        return e.concurrent ? r.abort(why + "; run again") : r.error(why);
+      }
+    }
     if (options.dryRun) {
+      r.line("API server: the Secret update passes a server-side dry run (RBAC and admission policies)");
       r.line("dry run: nothing written");
       return r.finish(HandOver.Status.WOULD_RELEASE);
-    }
-    try {
-      HandOverSupport.update(client, released(secret, naming));
-    } catch (HandOverSupport.NotUpdated e) {
-      String why = e.getMessage() + "; nothing was released: the Secret is still managed"
-          + (e.getMessage().contains("HTTP 403") ? " (with the guard-rails admission policy, release needs the "
-              + "break-glass group: see docs/operations.md)" : "");
-      return e.concurrent ? r.abort(why + "; run again") : r.error(why);
     }
     r.line("released: the Secret is hand-made again; the operator no longer writes it");
     return r.finish(HandOver.Status.RELEASED);
