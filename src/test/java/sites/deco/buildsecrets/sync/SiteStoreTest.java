@@ -239,7 +239,8 @@ class SiteStoreTest {
     @Test
     void anInvalidPayloadIsAReadOfAPresentKey() {
       store.noteRead(NS, MISSING, NOW);
-      store.noteRead(NS, new Upstream.Invalid(sites.deco.buildsecrets.source.PayloadRule.INVALID_KEY, "k", null),
+      store.noteRead(NS, new Upstream.Invalid(sites.deco.buildsecrets.source.PayloadRule.INVALID_KEY,
+          sites.deco.buildsecrets.source.KeyName.of("k", 1), null),
           NOW.plusSeconds(60));
 
       assertThat(state().upstreamMissing()).isFalse();
