@@ -206,9 +206,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  /** The sweep's health for /readyz: null when fine or not sweeping, else why not. */
+  /** Change detection's health for /readyz (sweep, then change events): null when fine or not sweeping. */
   public String sweepProblem() {
-    return listSweep == null ? null : listSweep.problem();
+    String sweeping = listSweep == null ? null : listSweep.problem();
+    return sweeping != null || changeEvents == null ? sweeping : changeEvents.problem();
   }
 
   /** Writes the Events still queued; called once event processing has stopped. */

@@ -52,7 +52,14 @@ import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
  * it, or holds it for its own retry) or it needed nothing; a failed read leaves it in the queue,
  * to come back after its visibility timeout. A queue that is missing, denied or unreachable never
  * stops the operator: it is logged once per outage, counted, and polled again with backoff.
- * Malformed messages are counted and deleted; their content is never logged.
+ * Malformed messages are counted and deleted; their content is never logged. Messages arrive
+ * parsed (see {@link ChangeFeed.Message}): a round holds key names, never bodies.
+ *
+ * <p>A round that ends by any Throwable (a bug, a StackOverflowError) does not end the consumer:
+ * it is logged by class, counted, and the consumer starts again after a backoff (1 s doubling, at
+ * most 30 s), the sweep covering meanwhile; after {@value #FAILURES_BEFORE_UNREADY} in a row,
+ * {@code /readyz} says so until a round completes. An OutOfMemoryError never gets here: the JVM
+ * exits on it ({@code -XX:+ExitOnOutOfMemoryError}), as nothing after one can be trusted.
  */
 final class ChangeEventConsumer {
   private static final Logger LOG = LoggerFactory.getLogger(ChangeEventConsumer.class);
@@ -65,6 +72,10 @@ final class ChangeEventConsumer {
   static final Duration HAND_OFF_WAIT = Duration.ofSeconds(30);
   static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  /** Rounds ended by a Throwable in a row before /readyz reports it; fewer are transient. */
+  static final int FAILURES_BEFORE_UNREADY = 3;
+  /** Oversized messages are counted each; a WARN line says so at most this often. */
+  private static final Duration TOO_LARGE_LOG_INTERVAL = Duration.ofHours(1);
   /**
    * How long stop() waits for the thread. A long poll in flight is not interruptible and holds no
    * work: it is left to end on its own (or when the queue client is closed), and what it brings back
@@ -89,6 +100,10 @@ final class ChangeEventConsumer {
   private volatile boolean running = true;
   /** Failed queue calls in a row; the first of an outage is logged at WARN, the recovery at INFO. */
   private int failures;
+  /** Rounds ended by a Throwable in a row, and the last one's class; for /readyz. */
+  private volatile int roundsFailed;
+  private volatile String lastRoundFailure;
+  private final OncePer tooLargeLog = new OncePer(TOO_LARGE_LOG_INTERVAL);
 
   ChangeEventConsumer(ChangeFeed feed, Source source, Naming naming, SiteStore store, ChangeEventMetrics metrics,
       Clock clock, Function<String, Optional<Namespace>> namespaceOf, Function<String, Secret> secretOf,
@@ -153,18 +168,38 @@ final class ChangeEventConsumer {
     while (running && !Thread.currentThread().isInterrupted()) {
       try {
         round();
+        roundsFailed = 0;
       } catch (InterruptedException e) {
         return;
-      } catch (RuntimeException e) {
+      } catch (Throwable t) { // an Error too: the consumer must never end while the operator runs
         if (!running) {
           return; // the queue client was closed under a long poll at shutdown
         }
-        LOG.error("change-event round failed: {}", e.getClass().getSimpleName());
-        if (!sleep(FIRST_BACKOFF)) {
+        if (!sleep(roundFailed(t))) {
           return;
         }
       }
     }
+  }
+
+  /** Reports a round ended by {@code t} (its class only: a message may quote content); returns the backoff. */
+  private Duration roundFailed(Throwable t) {
+    int n = ++roundsFailed;
+    lastRoundFailure = t.getClass().getSimpleName();
+    metrics.consumerFailed();
+    Duration backoff = backoff(n);
+    LOG.error("change-event round failed ({}), {} in a row: consuming again in {}; the sweep covers meanwhile",
+        lastRoundFailure, n, GoDuration.format(backoff));
+    return backoff;
+  }
+
+  /** Why change events are not consumed, for /readyz; null when they are (or are only waiting for the queue). */
+  String problem() {
+    int n = roundsFailed;
+    return n >= FAILURES_BEFORE_UNREADY
+        ? "the change-event consumer failed " + n + " times in a row (" + lastRoundFailure + "); restarting with "
+            + "backoff, the sweep covers meanwhile"
+        : null;
   }
 
   /** One long poll, the messages that follow it, their reads, hand-offs and deletions. */
@@ -247,8 +282,15 @@ final class ChangeEventConsumer {
    * outcome of a message that needs no read.
    */
   private String classify(ChangeFeed.Message m, Map<String, Pending> byKey) {
-    ChangeEvent event = feed.parse(m.body());
-    return switch (event) {
+    return switch (m.event()) {
+      case ChangeEvent.TooLarge big -> {
+        if (tooLargeLog.tryAcquire(clock.instant())) {
+          LOG.warn("change event {} is {} bytes, over the {}-byte bound: deleted unread (counted as too_large; "
+              + "the queue's MaximumMessageSize should refuse such messages)", m.id(), big.bytes(),
+              big.bound());
+        }
+        yield "too_large";
+      }
       case ChangeEvent.Malformed bad -> {
         LOG.debug("change event {} is malformed ({}); deleted", m.id(), bad.why());
         yield "malformed";
@@ -349,10 +391,7 @@ final class ChangeEventConsumer {
     }
     failures++;
     metrics.queueError(e.kind().name().toLowerCase(java.util.Locale.ROOT));
-    Duration backoff = FIRST_BACKOFF.multipliedBy(1L << Math.min(failures - 1, 10));
-    if (backoff.compareTo(MAX_BACKOFF) > 0) {
-      backoff = MAX_BACKOFF;
-    }
+    Duration backoff = backoff(failures);
     if (failures == 1) {
       LOG.warn("{} change events failed ({}): upstream changes wait for the next sweep; retrying with backoff "
           + "up to {}", what, e.getMessage(), GoDuration.format(MAX_BACKOFF));
@@ -362,6 +401,12 @@ final class ChangeEventConsumer {
     if (!sleep(backoff)) {
       throw new InterruptedException("stopping");
     }
+  }
+
+  /** 1 s for the first failure in a row, doubling, at most 30 s. */
+  private static Duration backoff(int failuresInARow) {
+    Duration backoff = FIRST_BACKOFF.multipliedBy(1L << Math.min(failuresInARow - 1, 10));
+    return backoff.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff;
   }
 
   private boolean sleep(Duration d) {

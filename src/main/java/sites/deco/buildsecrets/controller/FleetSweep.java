@@ -253,7 +253,7 @@ final class FleetSweep {
     } catch (ExecutionException e) {
       return null; // the operator failed to start
     }
-    store.dropHeld(); // anything left from the last sweep lost its reconcile (namespace gone)
+    store.dropSwept(); // what the last sweep held and is still untaken lost its reconcile (namespace gone)
     Instant now = clock.instant();
     Instant due = now.plus(period.isZero() ? Duration.ofDays(365) : period);
     Map<String, String> candidates = new LinkedHashMap<>(); // key -> namespace
@@ -332,7 +332,7 @@ final class FleetSweep {
         String ns = e.getValue();
         Upstream answer = answers.get(e.getKey());
         if (answer != null) {
-          store.hold(ns, new SiteState.Held(answer, syncTokens.get(ns)), now);
+          store.holdSwept(ns, new SiteState.Held(answer, syncTokens.get(ns)), now);
         }
         firstSweepPending.remove(ns);
         trigger.accept(ns); // without an answer, the reconcile reads its own key directly

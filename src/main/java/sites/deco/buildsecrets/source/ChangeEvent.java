@@ -22,6 +22,9 @@ public sealed interface ChangeEvent {
   /** Well formed but nothing to act on (a read, a failed call, another service). */
   record Ignored(String why) implements ChangeEvent {}
 
-  /** Not JSON, the wrong shape, or too large. {@code why} names the rule, never content. */
+  /** Not JSON, or the wrong shape. {@code why} names the rule, never content. */
   record Malformed(String why) implements ChangeEvent {}
+
+  /** Larger than {@code bound}, which no event this feed expects can be: dropped unread. */
+  record TooLarge(long bytes, int bound) implements ChangeEvent {}
 }

@@ -13,8 +13,9 @@ import java.util.regex.Pattern;
 
 /**
  * Turns an upstream payload into Secret data, or names the first rule it breaks. Shared by every
- * backend. Messages it builds never quote a value, and parser messages (which embed source text)
- * are never passed on: only line and column are.
+ * backend. Messages it builds never quote a value, nor a key that is not valid (it may be a value
+ * pasted as a key: see {@link KeyName}), and parser messages (which embed source text) are never
+ * passed on: only line and column are.
  */
 public final class PayloadParser {
   /** Kubernetes' limit on the decoded size of a Secret's data. */
@@ -50,26 +51,29 @@ public final class PayloadParser {
       }
       Map<String, String> values = new LinkedHashMap<>();
       long totalBytes = 0;
+      int position = 0;
       for (JsonToken t = p.nextToken(); t != JsonToken.END_OBJECT; t = p.nextToken()) {
         String key = p.currentName();
+        position++;
         JsonToken value = p.nextToken();
         if (values.containsKey(key)) {
-          return new Upstream.Invalid(PayloadRule.DUPLICATE_KEY, key, null);
+          return new Upstream.Invalid(PayloadRule.DUPLICATE_KEY, KeyName.of(key, position), null);
         }
         if (value != JsonToken.VALUE_STRING) {
-          return new Upstream.Invalid(PayloadRule.NON_STRING_VALUE, key, "got " + typeOf(value));
+          return new Upstream.Invalid(PayloadRule.NON_STRING_VALUE, KeyName.of(key, position), "got " + typeOf(value));
         }
         if (!isValidKey(key)) {
-          return new Upstream.Invalid(PayloadRule.INVALID_KEY, key, null);
+          return new Upstream.Invalid(PayloadRule.INVALID_KEY, KeyName.of(key, position), null);
         }
         String text = p.getText();
         if (!isEnvironmentText(text)) {
-          return new Upstream.Invalid(PayloadRule.VALUE_NOT_ENV_SAFE, key, null);
+          return new Upstream.Invalid(PayloadRule.VALUE_NOT_ENV_SAFE, KeyName.of(key, position), null);
         }
         int valueBytes = text.getBytes(StandardCharsets.UTF_8).length;
         long entryBytes = (long) key.length() + 1 + valueBytes + 1; // KEY=value\0; keys are ASCII
         if (entryBytes > MAX_ENV_ENTRY_BYTES) {
-          return new Upstream.Invalid(PayloadRule.VALUE_TOO_LONG, key, "over " + MAX_ENV_ENTRY_BYTES + " bytes");
+          return new Upstream.Invalid(PayloadRule.VALUE_TOO_LONG, KeyName.of(key, position),
+              "over " + MAX_ENV_ENTRY_BYTES + " bytes");
         }
         totalBytes += valueBytes;
         if (totalBytes > MAX_TOTAL_BYTES) {

@@ -9,11 +9,11 @@ public sealed interface Upstream {
   /** The key does not exist, or is scheduled for deletion. */
   record Missing(MissingReason reason) implements Upstream {}
 
-  /** The key exists but its payload breaks a rule; {@code key} is the offending member, if any. */
-  record Invalid(PayloadRule rule, String key, String detail) implements Upstream {
+  /** The key exists but its payload breaks a rule; {@code key} names the offending member, if any. */
+  record Invalid(PayloadRule rule, KeyName key, String detail) implements Upstream {
     /** A message for Events and logs: names the key and the rule, never a value. */
     public String describe() {
-      String where = key == null ? "payload" : "key " + Printable.quote(key);
+      String where = key == null ? "payload" : "key " + key;
       return where + ": " + rule.description() + (detail == null ? "" : " (" + detail + ")");
     }
   }

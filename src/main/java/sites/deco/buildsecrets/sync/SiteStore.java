@@ -22,6 +22,8 @@ public final class SiteStore {
   /** Sites whose last outcome is DELETION_PAUSED: asked after reconciles, so O(paused), not O(fleet). */
   private final Set<String> paused = ConcurrentHashMap.newKeySet();
   private final AtomicInteger heldAnswers = new AtomicInteger();
+  /** Sites whose held answer the sweep put there and no one replaced since: only these may be dropped. */
+  private final Set<String> sweptHolds = ConcurrentHashMap.newKeySet();
   public Optional<SiteState> get(String namespace) {
     return Optional.ofNullable(sites.get(namespace));
   }
@@ -58,9 +60,29 @@ public final class SiteStore {
     update(namespace, now, s -> s.removesKeys() == removes ? s : s.withRemovesKeys(removes));
   }
 
-  /** Holds an answer for the site's next reconcile, replacing any older one. */
+  /**
+   * Holds an answer for the site's next reconcile, replacing any older one, until that reconcile
+   * takes it (or the site is forgotten): a change event's answer, a failed write's retry.
+   */
   public void hold(String namespace, SiteState.Held answer, Instant now) {
-    update(namespace, now, s -> s.withHeld(answer));
+    hold(namespace, answer, false, now);
+  }
+
+  /** Holds an answer of the sweep's batch reads; the next sweep drops it if still untaken (see {@link #dropSwept}). */
+  public void holdSwept(String namespace, SiteState.Held answer, Instant now) {
+    hold(namespace, answer, true, now);
+  }
+
+  private void hold(String namespace, SiteState.Held answer, boolean swept, Instant now) {
+    update(namespace, now, s -> {
+      // Inside the compute, so a drop never sees the mark of an answer that replaced the sweep's.
+      if (swept) {
+        sweptHolds.add(namespace);
+      } else {
+        sweptHolds.remove(namespace);
+      }
+      return s.withHeld(answer);
+    });
   }
 
   /** Takes the held answer, if any; the next caller finds none. */
@@ -72,6 +94,7 @@ public final class SiteStore {
       }
       taken[0] = s.held();
       heldAnswers.decrementAndGet();
+      sweptHolds.remove(ns);
       return s.withHeld(null);
     });
     return Optional.ofNullable(taken[0]);
@@ -87,10 +110,22 @@ public final class SiteStore {
     return heldAnswers.get();
   }
 
-  /** Drops every held answer (their reconciles are gone, e.g. the namespace was deleted). */
-  public void dropHeld() {
-    for (String ns : sites.keySet()) {
-      take(ns);
+  /**
+   * Drops the answers an earlier sweep held that are still untaken (their reconciles are gone, e.g.
+   * the namespace was deleted), so they no longer count against the sweep's back-pressure. Any
+   * other answer is kept: a change event's answer may be newer than the listing the sweep is about
+   * to compare, and its message is deleted once the answer leaves the store, so dropping it would
+   * leave the change to wait a whole resync period.
+   */
+  public void dropSwept() {
+    for (String ns : Set.copyOf(sweptHolds)) {
+      sites.computeIfPresent(ns, (k, s) -> {
+        if (!sweptHolds.remove(k) || s.held() == null) {
+          return s;
+        }
+        heldAnswers.decrementAndGet();
+        return s.withHeld(null);
+      });
     }
   }
 
@@ -140,6 +175,7 @@ public final class SiteStore {
       heldAnswers.decrementAndGet();
     }
     paused.remove(namespace);
+    sweptHolds.remove(namespace);
   }
 
   /** Namespaces whose deletion the guard paused. */

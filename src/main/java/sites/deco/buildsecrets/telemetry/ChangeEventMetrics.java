@@ -15,7 +15,7 @@ public final class ChangeEventMetrics {
   private static final String PREFIX = "deco_operator_buildsecrets_";
   /** Every outcome a received message can have, registered at zero. */
   public static final String[] OUTCOMES = {"applied", "no_action", "not_opted_in", "outside_template", "ignored",
-      "malformed", "read_failed"};
+      "malformed", "too_large", "read_failed"};
   static final String[] QUEUE_OPERATIONS = {"receive", "delete", "check"};
 
   private final MeterRegistry registry;
@@ -23,6 +23,7 @@ public final class ChangeEventMetrics {
   private final Map<String, Counter> queueErrors = new ConcurrentHashMap<>();
   private final Map<String, Counter> queueRequests = new ConcurrentHashMap<>();
   private final Timer latency;
+  private final Counter consumerFailures;
 
   public ChangeEventMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -37,6 +38,14 @@ public final class ChangeEventMetrics {
             + "reconcile, which writes the Secret")
         .publishPercentileHistogram()
         .register(registry);
+    consumerFailures = Counter.builder(PREFIX + "change_event_consumer_failures")
+        .description("Rounds of the change-event consumer ended by an exception or error; each is retried with backoff")
+        .register(registry);
+  }
+
+  /** Counts a round of the consumer ended by a Throwable. */
+  public void consumerFailed() {
+    consumerFailures.increment();
   }
 
   /** Counts received change events by outcome (see {@link #OUTCOMES}). */

@@ -21,7 +21,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.BulkSource;
-import sites.deco.buildsecrets.source.ChangeEvent;
 import sites.deco.buildsecrets.source.ChangeFeed;
 import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;
@@ -70,7 +69,7 @@ class ChangeEventConsumerTest {
 
   private static ChangeFeed.Message message(String body) {
     String id = "m" + COUNTER.incrementAndGet();
-    return new ChangeFeed.Message(id, "handle-" + id, body, NOW.minusMillis(250));
+    return new ChangeFeed.Message(id, "handle-" + id, CloudTrailEvents.parse(body), NOW.minusMillis(250));
   }
 
   private static final AtomicInteger COUNTER = new AtomicInteger();
@@ -134,15 +133,41 @@ class ChangeEventConsumerTest {
   }
 
   @Test
-  void malformedMessagesAreCountedAndDeleted() throws Exception {
+  void malformedAndOversizedMessagesAreCountedAndDeleted() throws Exception {
     List<ChangeFeed.Message> bad = List.of(message("canary-Xq7pL2 not json"), message("{}"),
-        message("{\"x\":\"" + "y".repeat(CloudTrailEvents.MAX_BODY_BYTES) + "\"}"));
+        message("{\"x\":\"" + "y".repeat(CloudTrailEvents.MAX_BODY_BYTES) + "\"}"),
+        message(put("sites/acme/build" + " ".repeat(CloudTrailEvents.MAX_BODY_BYTES))));
 
     consumer().handle(bad);
 
     assertThat(feed.deleted).containsExactlyInAnyOrderElementsOf(bad);
-    assertThat(events("malformed")).isEqualTo(3);
+    assertThat(events("malformed")).isEqualTo(2);
+    assertThat(events("too_large")).isEqualTo(2);
     assertThat(source.batchCalls.get()).isZero();
+  }
+
+  @Test
+  void aRoundEndedByAnErrorIsStartedAgainAndFailsReadinessWhileItKeepsFailing() {
+    site("acme", "enabled", null);
+    source.put("sites/acme/build", "v2");
+    feed.throwErrors = ChangeEventConsumer.FAILURES_BEFORE_UNREADY;
+    ChangeEventConsumer c = consumer();
+    c.start();
+    try {
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> c.problem() != null);
+      assertThat(c.problem()).contains("failed 3 times in a row (StackOverflowError)");
+      assertThat(registry.get("deco_operator_buildsecrets_change_event_consumer_failures").counter().count())
+          .isEqualTo(3);
+
+      // The consumer is alive after three Errors: an event sent now is consumed, and readiness recovers.
+      ChangeFeed.Message m = message(put("sites/acme/build"));
+      feed.queued.add(m);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() -> feed.deletedCount() == 1);
+      assertThat(taken.get("sites-acme").upstream()).isInstanceOf(Upstream.Found.class);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> c.problem() == null);
+    } finally {
+      c.stop();
+    }
   }
 
   @Test
@@ -239,11 +264,17 @@ class ChangeEventConsumerTest {
     final AtomicInteger receives = new AtomicInteger();
     final List<Integer> waits = new ArrayList<>();
     volatile int failReceives;
+    /** Receives that throw an Error, as a bug deep in a call would. */
+    volatile int throwErrors;
 
     @Override
     public synchronized List<Message> receive(int max, int waitSeconds) throws SourceException {
       receives.incrementAndGet();
       waits.add(waitSeconds);
+      if (throwErrors > 0) {
+        throwErrors--;
+        throw new StackOverflowError();
+      }
       if (failReceives > 0) {
         failReceives--;
         throw new SourceException(SourceException.Kind.REJECTED, "QueueDoesNotExist (HTTP 400)");
@@ -260,9 +291,8 @@ class ChangeEventConsumerTest {
       deleted.addAll(messages);
     }
 
-    @Override
-    public ChangeEvent parse(String body) {
-      return CloudTrailEvents.parse(body);
+    synchronized int deletedCount() {
+      return deleted.size();
     }
 
     @Override

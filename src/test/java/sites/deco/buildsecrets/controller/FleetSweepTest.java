@@ -359,6 +359,34 @@ class FleetSweepTest {
   // ---------------------------------------------------------------- hand-off
 
   @Test
+  void aChangeEventsAnswerHeldBeforeTheSweepStartsIsKeptForItsReconcileWhileTheListingLags() {
+    String ns = optedIn("rotated");
+    managedSecret(ns, "v1");
+    listed.put("sites/rotated/build", "v1"); // the listing has not seen the rotation yet
+    SiteState.Held rotated = new SiteState.Held(new Upstream.Found(SecretData.fromStrings(Map.of("A", "2")), "v2"), null);
+    store.hold(ns, rotated, NOW); // handed off by the consumer; its reconcile has not run yet
+
+    sweep.sweep();
+
+    assertThat(batches).as("the lagging listing settles the site").isEmpty();
+    assertThat(store.take(ns)).as("the reconcile still finds the rotation").contains(rotated);
+  }
+
+  @Test
+  void anAnswerTheLastSweepHeldForAReconcileThatNeverCameIsDropped() {
+    String ns = optedIn("deleted");
+    stored.put("sites/deleted/build", new Upstream.Found(DATA, "v1"));
+    sweep.sweep();
+    assertThat(store.heldAnswers()).isEqualTo(1);
+    namespaces.remove(namespace(ns)); // gone before its reconcile ran
+
+    sweep.sweep();
+
+    assertThat(store.holds(ns)).isFalse();
+    assertThat(store.heldAnswers()).isZero();
+  }
+
+  @Test
   void chunkSizeIsTwiceTheThreadsInWholeBatches() {
     assertThat(FleetSweep.chunkSize(16, 20)).isEqualTo(40);
     assertThat(FleetSweep.chunkSize(10, 20)).isEqualTo(20);

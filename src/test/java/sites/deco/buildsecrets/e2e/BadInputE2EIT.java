@@ -28,6 +28,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import software.amazon.awssdk.core.SdkBytes;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.KeyName;
 import sites.deco.buildsecrets.source.PayloadRule;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
@@ -51,6 +52,9 @@ class BadInputE2EIT {
   private static final String PAYLOADS = "Bad upstream payloads";
   private static final String NAMESPACES = "Namespace edge cases";
   private static final String POSITION = "at line \\d+, column \\d+";
+  /** A connection string pasted where a key belongs; none of its parts may be printed anywhere. */
+  private static final String PASTED_KEY = "postgres://app:S3cr3t@db/app";
+  private static final List<String> PASTED_PARTS = List.of("S3cr3t", "postgres", "//app", "@db");
   private static final int DEPTH = 10_000;
 
   static TestBed bed;
@@ -65,7 +69,8 @@ class BadInputE2EIT {
    * One bad payload.
    *
    * @param payload the SecretString, or the SecretBinary's bytes when {@code binary}
-   * @param printedKey the offending key as the Event must print it (quoted, escaped); null for whole-document rules
+   * @param printedKey the offending key as the Event must print it (a valid key quoted, any other by
+   *     position, length and hash); null for whole-document rules
    * @param detail a regular expression for the parenthesised detail, null when there is none
    */
   record Bad(String name, String payload, boolean binary, PayloadRule rule, String printedKey, String detail) {
@@ -81,6 +86,11 @@ class BadInputE2EIT {
 
   static String goodPayload(String label) {
     return "{\"GOOD\":\"" + value(label) + "\",\"SHARED\":\"same\"}";
+  }
+
+  /** How the Event names a key that is not valid: never by its text. */
+  static String hidden(int position, String key) {
+    return KeyName.of(key, position).toString();
   }
 
   static Bad bad(String name, String payload, PayloadRule rule, String printedKey, String detail) {
@@ -137,25 +147,27 @@ class BadInputE2EIT {
         PayloadRule.DUPLICATE_KEY, "\"A\"", null));
     c.add(bad("duplicate key spelled with an escape", "{\"A\":" + v + ",\"\\u0041\":" + v + "}",
         PayloadRule.DUPLICATE_KEY, "\"A\"", null));
-    c.add(bad("empty key", "{" + ok + ",\"\":" + v + "}", PayloadRule.INVALID_KEY, "\"\"", null));
-    c.add(bad("key .", "{\".\":" + v + "}", PayloadRule.INVALID_KEY, "\".\"", null));
-    c.add(bad("key ..", "{\"..\":" + v + "}", PayloadRule.INVALID_KEY, "\"..\"", null));
-    c.add(bad("key with a space", "{\"a b\":" + v + "}", PayloadRule.INVALID_KEY, "\"a b\"", null));
-    c.add(bad("key with a slash", "{\"a/b\":" + v + "}", PayloadRule.INVALID_KEY, "\"a/b\"", null));
+    c.add(bad("empty key", "{" + ok + ",\"\":" + v + "}", PayloadRule.INVALID_KEY, hidden(2, ""), null));
+    c.add(bad("key .", "{\".\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, "."), null));
+    c.add(bad("key ..", "{\"..\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, ".."), null));
+    c.add(bad("key with a space", "{\"a b\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, "a b"), null));
+    c.add(bad("key with a slash", "{\"a/b\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, "a/b"), null));
     c.add(bad("key of 254 characters", "{\"" + "k".repeat(254) + "\":" + v + "}", PayloadRule.INVALID_KEY,
-        "\"" + "k".repeat(80) + "…(254 chars)\"", null));
+        hidden(1, "k".repeat(254)), null));
     c.add(bad("unicode key (Cyrillic, raw UTF-8)", "{\"ключ\":" + v + "}", PayloadRule.INVALID_KEY,
-        "\"\\u043a\\u043b\\u044e\\u0447\"", null));
+        hidden(1, "ключ"), null));
     c.add(bad("unicode key (emoji, escaped surrogate pair)", "{\"\\ud83d\\ude00KEY\":" + v + "}",
-        PayloadRule.INVALID_KEY, "\"\\ud83d\\ude00KEY\"", null));
+        PayloadRule.INVALID_KEY, hidden(1, "\ud83d\ude00KEY"), null));
     c.add(bad("key with a right-to-left override", "{\"A\u202eB\":" + v + "}", PayloadRule.INVALID_KEY,
-        "\"A\\u202eB\"", null));
-    c.add(bad("key with an escaped NUL", "{\"A\\u0000B\":" + v + "}", PayloadRule.INVALID_KEY, "\"A\\u0000B\"", null));
-    c.add(bad("key with an escaped newline", "{\"A\\nB\":" + v + "}", PayloadRule.INVALID_KEY, "\"A\\u000aB\"", null));
+        hidden(1, "A\u202eB"), null));
+    c.add(bad("key with an escaped NUL", "{\"A\\u0000B\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, "A\u0000B"), null));
+    c.add(bad("key with an escaped newline", "{\"A\\nB\":" + v + "}", PayloadRule.INVALID_KEY, hidden(1, "A\nB"), null));
     c.add(bad("key with an ANSI escape sequence", "{\"\\u001b[31mRED\":" + v + "}", PayloadRule.INVALID_KEY,
-        "\"\\u001b[31mRED\"", null));
+        hidden(1, "\u001b[31mRED"), null));
     c.add(bad("key with a quote and a backslash", "{\"A\\\"B\\\\C\":" + v + "}", PayloadRule.INVALID_KEY,
-        "\"A\\u0022B\\u005cC\"", null));
+        hidden(1, "A\"B\\C"), null));
+    c.add(bad("a credential pasted as a key", "{" + ok + ",\"" + PASTED_KEY + "\":\"DATABASE_URL\"}",
+        PayloadRule.INVALID_KEY, hidden(2, PASTED_KEY), null));
     return c.stream();
   }
 
@@ -246,7 +258,9 @@ class BadInputE2EIT {
     assertThat(operator.metrics()).doesNotContain(CANARY_ID);
 
     ReliabilityRecord.passed(PAYLOADS, c.name(), "Secret kept (data and resourceVersion); Warning InvalidPayload names "
-        + (c.printedKey() == null ? "" : "the key, escaped, and ") + "rule " + c.rule()
+        + (c.printedKey() == null ? "" : c.printedKey().startsWith("#")
+            ? "the key by position, length and hash, never its text, and " : "the key, escaped, and ")
+        + "rule " + c.rule()
         + (c.printedKey() == null && c.detail() != null && c.detail().contains("line") ? " and the position" : "")
         + "; operator alive and another namespace still syncs");
   }
@@ -403,6 +417,32 @@ class BadInputE2EIT {
   }
 
   // ---- secrecy, over the whole run ----
+
+  /**
+   * The pasted connection string was rejected above (case "a credential pasted as a key"); no part
+   * of it may reach an Event, the operator's log at DEBUG, or what status and sync print.
+   */
+  @Test
+  @Order(9)
+  void aCredentialPastedAsAKeyIsInNoEventLogOrCliOutput() {
+    String site = SITE_OF.get("a credential pasted as a key");
+    assertThat(sites.events(site, "InvalidPayload")).isNotEmpty();
+    List<String> outputs = new ArrayList<>();
+    CliRun sync = CliRun.of(bed.env(), outputs, 120, "sync", sites.ns(site));
+    assertThat(sync.out()).as(sync.toString()).contains("invalid payload: key " + hidden(2, PASTED_KEY));
+    CliRun.of(bed.env(), outputs, 120, "status");
+    CliRun.of(bed.env(), outputs, 120, "status", "-o", "json");
+    List<String> everything = new ArrayList<>(outputs);
+    everything.add(operator.output());
+    bed.admin().v1().events().inAnyNamespace().list().getItems().forEach(e -> everything.add(e.getMessage()));
+    for (String text : everything) {
+      for (String part : PASTED_PARTS) {
+        assertThat(text).doesNotContain(part);
+      }
+    }
+    ReliabilityRecord.passed(PAYLOADS, "a credential pasted as a key, operator at DEBUG",
+        "no part of it appears in any Event, log line, or the output of sync and status");
+  }
 
   @Test
   @Order(10)

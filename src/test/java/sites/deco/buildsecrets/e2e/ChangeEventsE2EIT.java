@@ -1,6 +1,7 @@
 package sites.deco.buildsecrets.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.client.Watcher;
@@ -212,6 +213,9 @@ class ChangeEventsE2EIT {
     events.sendRaw("not json " + CANARY);
     events.sendRaw("{\"source\":\"aws.secretsmanager\",\"detail\":{\"x\":\"" + CANARY + "\"}}");
     await().atMost(EVENT_TO_SECRET).until(() -> events(op, "malformed") >= 2);
+    // A body over 64 KiB never gets in: the documented queue refuses it, so the operator never receives one.
+    String tooLarge = "{\"pad\":\"" + "x".repeat(64 * 1024) + CANARY + "\"}";
+    assertThatThrownBy(() -> events.sendRaw(tooLarge)).hasMessageContaining("must be shorter than 65536 bytes");
 
     // The queue deleted while running: logged once, counted, operator ready; recreated: back to work.
     events.deleteQueue();
@@ -241,6 +245,8 @@ class ChangeEventsE2EIT {
         "Deleted from the queue with no Secrets Manager request; no Secret created");
     ReliabilityRecord.passed("Change events", "Malformed messages (not JSON, wrong shape) with a canary",
         "Counted as malformed and deleted; the canary appears in no log line");
+    ReliabilityRecord.passed("Change events", "A message over 64 KiB sent to the queue as documented",
+        "Refused by SQS (MaximumMessageSize 65536): the operator never receives it");
     ReliabilityRecord.passed("Change events", "Queue deleted while the operator runs, then recreated",
         "One WARN line, queue errors counted, /readyz stays 200, doctor FAILs naming the queue and the IAM "
             + "actions; after recreation the next event reached the Secret");

@@ -239,7 +239,8 @@ class SiteStoreTest {
     @Test
     void anInvalidPayloadIsAReadOfAPresentKey() {
       store.noteRead(NS, MISSING, NOW);
-      store.noteRead(NS, new Upstream.Invalid(sites.deco.buildsecrets.source.PayloadRule.INVALID_KEY, "k", null),
+      store.noteRead(NS, new Upstream.Invalid(sites.deco.buildsecrets.source.PayloadRule.INVALID_KEY,
+          sites.deco.buildsecrets.source.KeyName.of("k", 1), null),
           NOW.plusSeconds(60));
 
       assertThat(state().upstreamMissing()).isFalse();
@@ -404,17 +405,43 @@ class SiteStoreTest {
     }
 
     @Test
-    void dropHeldEmptiesEveryHoldButKeepsTheSites() {
-      store.hold("sites-a", held(FOUND_V2), NOW);
-      store.hold("sites-b", held(MISSING), NOW);
+    void dropSweptEmptiesTheSweepsHoldsOnlyAndKeepsTheSites() {
+      store.holdSwept("sites-a", held(FOUND_V2), NOW);
+      store.hold("sites-b", held(MISSING), NOW); // a change event's answer, or a retry's
       store.record("sites-c", result(Outcome.UNCHANGED, "in sync"), NOW);
 
-      store.dropHeld();
+      store.dropSwept();
 
-      assertThat(store.heldAnswers()).isZero();
+      assertThat(store.heldAnswers()).isEqualTo(1);
       assertThat(store.holds("sites-a")).isFalse();
       assertThat(store.get("sites-a")).isPresent();
       assertThat(store.get("sites-c")).isPresent();
+      assertThat(store.take("sites-b")).hasValueSatisfying(h -> assertThat(h.upstream()).isEqualTo(MISSING));
+    }
+
+    @Test
+    void anAnswerThatReplacedTheSweepsIsNotDroppedAndOneTheSweepReplacedIs() {
+      store.holdSwept("sites-a", held(FOUND_V2), NOW);
+      store.hold("sites-a", held(MISSING), NOW);
+      store.hold("sites-b", held(MISSING), NOW);
+      store.holdSwept("sites-b", held(FOUND_V2), NOW);
+
+      store.dropSwept();
+
+      assertThat(store.take("sites-a")).hasValueSatisfying(h -> assertThat(h.upstream()).isEqualTo(MISSING));
+      assertThat(store.holds("sites-b")).isFalse();
+      assertThat(store.heldAnswers()).isZero();
+    }
+
+    @Test
+    void aSweptAnswerTakenAndHeldAgainByARetryIsKept() {
+      store.holdSwept("sites-a", held(FOUND_V2), NOW);
+      store.take("sites-a");
+      store.hold("sites-a", held(FOUND_V2), NOW); // the reconcile's write failed: kept for its retry
+
+      store.dropSwept();
+
+      assertThat(store.holds("sites-a")).isTrue();
     }
 
     @Test

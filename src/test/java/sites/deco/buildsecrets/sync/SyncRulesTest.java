@@ -25,6 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.KeyName;
 import sites.deco.buildsecrets.source.PayloadRule;
 import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;
@@ -40,7 +41,7 @@ class SyncRulesTest {
   private static final Upstream.Unreachable UNREACHABLE =
       new Upstream.Unreachable(SourceException.Kind.ACCESS_DENIED, "AccessDeniedException");
   private static final Upstream.Invalid INVALID =
-      new Upstream.Invalid(PayloadRule.INVALID_KEY, "bad key!", null);
+      new Upstream.Invalid(PayloadRule.INVALID_KEY, KeyName.of("bad key!", 1), null);
 
   private static LocalSecret.Managed inSync() {
     return managed(UPSTREAM_DATA, "v2");
@@ -378,7 +379,8 @@ class SyncRulesTest {
 
       assertThat(plan).isInstanceOf(Plan.Keep.class);
       assertThat(plan.outcome()).isEqualTo(Outcome.INVALID_PAYLOAD);
-      assertThat(plan.message()).contains("\"bad key!\"").contains(PayloadRule.INVALID_KEY.description());
+      assertThat(plan.message()).contains("key #1 (8 characters, sha256 ").doesNotContain("bad key!")
+          .contains(PayloadRule.INVALID_KEY.description());
     }
 
     @ParameterizedTest

@@ -14,8 +14,10 @@ import software.amazon.awssdk.services.sqs.model.QueueAttributeName;
 /**
  * The change-event wiring of docs/operations.md ("Change events") on the test bed's moto: an SQS
  * queue, an EventBridge rule on the default bus matching Secrets Manager API calls recorded by
- * CloudTrail, and the queue as the rule's target. Tests publish CloudTrail-shaped events through
- * EventBridge PutEvents, and moto routes them to the queue as AWS would.
+ * CloudTrail, and the queue as the rule's target; the queue takes messages of at most 64 KiB and
+ * its policy lets only the rule send. Tests publish CloudTrail-shaped events through EventBridge
+ * PutEvents, and moto routes them to the queue as AWS would. (moto stores the queue policy but does
+ * not evaluate it: {@link #sendRaw} still reaches the queue, as on a queue set up otherwise.)
  */
 public final class ChangeEventsWiring implements AutoCloseable {
   /**
@@ -35,6 +37,7 @@ public final class ChangeEventsWiring implements AutoCloseable {
   private final EventBridgeClient events;
   private final String name;
   private String queueUrl;
+  private String ruleArn;
 
   private ChangeEventsWiring(TestBed bed, String name) {
     this.bed = bed;
@@ -51,9 +54,9 @@ public final class ChangeEventsWiring implements AutoCloseable {
   /** Creates queue {@code name}, rule {@code name} and the target, as the operations guide does. */
   public static ChangeEventsWiring create(TestBed bed, String name) {
     ChangeEventsWiring w = new ChangeEventsWiring(bed, name);
+    w.ruleArn = w.events.putRule(r -> r.name(name).eventPattern(EVENT_PATTERN).state("ENABLED")
+        .description("Secrets Manager writes for build-secrets-operator")).ruleArn();
     w.createQueue();
-    w.events.putRule(r -> r.name(name).eventPattern(EVENT_PATTERN).state("ENABLED")
-        .description("Secrets Manager writes for build-secrets-operator"));
     w.events.putTargets(r -> r.rule(name).targets(t -> t.id("build-secrets-operator").arn(w.queueArn())));
     return w;
   }
@@ -62,8 +65,24 @@ public final class ChangeEventsWiring implements AutoCloseable {
     return queueUrl;
   }
 
+  /** The queue as documented: MaximumMessageSize 64 KiB, and a policy that lets only the rule send. */
   public void createQueue() {
-    queueUrl = sqs.createQueue(r -> r.queueName(name)).queueUrl();
+    queueUrl = sqs.createQueue(r -> r.queueName(name)
+        .attributes(java.util.Map.of(QueueAttributeName.MAXIMUM_MESSAGE_SIZE, "65536"))).queueUrl();
+    String arn = queueArn();
+    String onlyTheRule = "{\"aws:SourceArn\":\"" + ruleArn + "\"}";
+    sqs.setQueueAttributes(r -> r.queueUrl(queueUrl).attributes(java.util.Map.of(QueueAttributeName.POLICY,
+        "{\"Version\":\"2012-10-17\",\"Statement\":["
+            + "{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"events.amazonaws.com\"},"
+            + "\"Action\":\"sqs:SendMessage\",\"Resource\":\"" + arn + "\","
+            + "\"Condition\":{\"ArnEquals\":" + onlyTheRule + "}},"
+            + "{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"sqs:SendMessage\",\"Resource\":\"" + arn + "\","
+            + "\"Condition\":{\"ArnNotEquals\":" + onlyTheRule + "}}]}")));
+  }
+
+  /** The queue's attributes, as SQS reports them. */
+  public java.util.Map<QueueAttributeName, String> queueAttributes() {
+    return sqs.getQueueAttributes(r -> r.queueUrl(queueUrl).attributeNames(QueueAttributeName.ALL)).attributes();
   }
 
   public void deleteQueue() {

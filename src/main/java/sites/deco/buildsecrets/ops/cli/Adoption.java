@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Map;
 import java.util.TreeMap;
+import sites.deco.buildsecrets.source.KeyName;
 import sites.deco.buildsecrets.source.PayloadParser;
 import sites.deco.buildsecrets.source.Printable;
 import sites.deco.buildsecrets.source.SecretData;
@@ -60,9 +61,9 @@ final class Adoption {
     }
 
     /** @param key the offending key, null for a rule about the whole Secret */
-    record Refused(String key, String rule) implements Local {
+    record Refused(KeyName key, String rule) implements Local {
       String describe() {
-        return (key == null ? "Secret" : "key " + Printable.quote(key)) + ": " + rule;
+        return (key == null ? "Secret" : "key " + key) + ": " + rule;
       }
     }
   }
@@ -102,7 +103,8 @@ final class Adoption {
     for (Map.Entry<String, String> e : new TreeMap<>(data).entrySet()) {
       String text = utf8(e.getValue());
       if (text == null) {
-        return new Local.Refused(e.getKey(), NOT_UTF8);
+        // Members in the order of the JSON object below, as the parser would number them.
+        return new Local.Refused(KeyName.of(e.getKey(), plain.size() + 1), NOT_UTF8);
       }
       plain.put(e.getKey(), text);
     }

@@ -82,7 +82,8 @@ public final class ChangeEventQueue implements ChangeFeed {
     }
     List<ChangeFeed.Message> out = new ArrayList<>();
     for (software.amazon.awssdk.services.sqs.model.Message m : response.messages()) {
-      out.add(new ChangeFeed.Message(m.messageId(), m.receiptHandle(), m.body(), sentAt(m)));
+      // Parsed here, so a round keeps the key names of each message, never its body.
+      out.add(new ChangeFeed.Message(m.messageId(), m.receiptHandle(), CloudTrailEvents.parse(m.body()), sentAt(m)));
     }
     return out;
   }
@@ -120,11 +121,6 @@ public final class ChangeEventQueue implements ChangeFeed {
         throw AwsSecretsManagerSource.translate(e);
       }
     }
-  }
-
-  @Override
-  public sites.deco.buildsecrets.source.ChangeEvent parse(String body) {
-    return CloudTrailEvents.parse(body);
   }
 
   @Override

@@ -38,8 +38,16 @@ import sites.deco.buildsecrets.source.ChangeEvent;
  * <p>Nothing parsed here is ever logged: a malformed message is counted by its rule only.
  */
 public final class CloudTrailEvents {
-  /** An EventBridge event is at most 256 KB; a CloudTrail record of these calls is a few KB. */
-  public static final int MAX_BODY_BYTES = 256 * 1024;
+  /**
+   * The largest body read. A CloudTrail record of these calls is a few KB; the largest legitimate
+   * one, a CreateSecret with 50 tags of 128 + 256 characters and a 2,048-character description, is
+   * under 24 KB. 64 KiB leaves room for that, and is a quarter of EventBridge's 256 KB cap on an
+   * event. The documented queue's MaximumMessageSize is the same, so SQS refuses a larger message
+   * before it is ever received; this check holds for a queue set up otherwise.
+   */
+  public static final int MAX_BODY_BYTES = 64 * 1024;
+  /** Secrets Manager's longest SecretId (a name or an ARN): a longer one names no secret. */
+  static final int MAX_ID_CHARS = 2048;
   static final String SOURCE = "aws.secretsmanager";
   static final String DETAIL_TYPE = "AWS API Call via CloudTrail";
   static final String EVENT_SOURCE = "secretsmanager.amazonaws.com";
@@ -63,8 +71,12 @@ public final class CloudTrailEvents {
     if (body == null || body.isEmpty()) {
       return new ChangeEvent.Malformed("empty");
     }
-    if (body.length() > MAX_BODY_BYTES || body.getBytes(StandardCharsets.UTF_8).length > MAX_BODY_BYTES) {
-      return new ChangeEvent.Malformed("larger than " + MAX_BODY_BYTES + " bytes");
+    if (body.length() > MAX_BODY_BYTES) {
+      return new ChangeEvent.TooLarge(body.length(), MAX_BODY_BYTES); // at least as many bytes as characters
+    }
+    int bytes = body.getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > MAX_BODY_BYTES) {
+      return new ChangeEvent.TooLarge(bytes, MAX_BODY_BYTES);
     }
     JsonNode event;
     try {
@@ -105,7 +117,7 @@ public final class CloudTrailEvents {
 
   /** The key names a secret id may stand for: a name, or an ARN with or without AWS's suffix. */
   static void addCandidates(String id, List<String> into) {
-    if (id.isEmpty()) {
+    if (id.isEmpty() || id.length() > MAX_ID_CHARS) {
       return;
     }
     Matcher arn = ARN.matcher(id);

@@ -86,18 +86,18 @@ class AdoptionTest {
     data.put("OK", b64(CANARY.getBytes(StandardCharsets.UTF_8)));
     data.put("BLOB", b64(new byte[] {(byte) 0xff, (byte) 0xfe, 0x00, 0x41}));
     Adoption.Local.Refused r = refused(raw(data, "Opaque"));
-    assertThat(r.key()).isEqualTo("BLOB");
+    assertThat(r.key().name()).isEqualTo("BLOB");
     assertThat(r.describe()).isEqualTo("key \"BLOB\": " + Adoption.NOT_UTF8);
     // Overlong and surrogate encodings are not UTF-8 either.
-    assertThat(refused(raw(Map.of("X", b64(new byte[] {(byte) 0xc0, (byte) 0xaf})), "Opaque")).key()).isEqualTo("X");
-    assertThat(refused(raw(Map.of("S", b64(new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80})), "Opaque")).key())
+    assertThat(refused(raw(Map.of("X", b64(new byte[] {(byte) 0xc0, (byte) 0xaf})), "Opaque")).key().name()).isEqualTo("X");
+    assertThat(refused(raw(Map.of("S", b64(new byte[] {(byte) 0xed, (byte) 0xa0, (byte) 0x80})), "Opaque")).key().name())
         .isEqualTo("S");
   }
 
   @Test
   void aValueThatIsNotEnvSafeIsRefusedByTheOperatorsOwnRule() {
     Adoption.Local.Refused r = refused(CliFixtures.handMade(Map.of("NUL", CANARY + "\u0000")));
-    assertThat(r.key()).isEqualTo("NUL");
+    assertThat(r.key().name()).isEqualTo("NUL");
     assertThat(r.rule()).isEqualTo(PayloadRule.VALUE_NOT_ENV_SAFE.description());
   }
 
@@ -105,7 +105,9 @@ class AdoptionTest {
   void anInvalidKeyIsRefusedByTheOperatorsOwnRule() {
     // The API server refuses such keys itself; the check still holds for any Secret object.
     Adoption.Local.Refused r = refused(raw(Map.of("bad key", b64("x".getBytes(StandardCharsets.UTF_8))), "Opaque"));
-    assertThat(r.key()).isEqualTo("bad key");
+    assertThat(r.key().position()).isEqualTo(1);
+    assertThat(r.key().name()).isNull(); // not a valid key: never shown
+    assertThat(r.describe()).startsWith("key #1 (7 characters, sha256 ").doesNotContain("bad key");
     assertThat(r.rule()).isEqualTo(PayloadRule.INVALID_KEY.description());
   }
 
@@ -122,7 +124,7 @@ class AdoptionTest {
   void sizeLimitsAreTheOperatorsAndSecretsManagers() {
     // Over Linux's per-string limit for an environment variable: the operator's rule.
     Adoption.Local.Refused env = refused(CliFixtures.handMade(Map.of("BIG", "x".repeat(PayloadParser.MAX_ENV_ENTRY_BYTES))));
-    assertThat(env.key()).isEqualTo("BIG");
+    assertThat(env.key().name()).isEqualTo("BIG");
     assertThat(env.rule()).startsWith(PayloadRule.VALUE_TOO_LONG.description());
     // Within every Kubernetes and environment limit, but over Secrets Manager's 64 KiB per value.
     Adoption.Local.Refused sm = refused(CliFixtures.handMade(Map.of("A", "x".repeat(40_000), "B", "y".repeat(40_000))));
@@ -207,8 +209,9 @@ class AdoptionTest {
     Adoption.Local.Valid local = valid(Map.of("A", "1"));
     Upstream invalid = PayloadParser.parse("{\"bad key\":\"" + CANARY + "\"}", "v1");
     Adoption.Decision.Refuse r = (Adoption.Decision.Refuse) Adoption.decide(KEY, local, invalid, Adoption.Prefer.upstream);
-    assertThat(r.reason()).contains("key \"bad key\": " + PayloadRule.INVALID_KEY.description())
-        .contains("which the Secret cannot take").doesNotContain(CANARY);
+    assertThat(r.reason()).containsPattern("key #1 \\(7 characters, sha256 [0-9a-f]{8}\\): ")
+        .contains(PayloadRule.INVALID_KEY.description())
+        .contains("which the Secret cannot take").doesNotContain(CANARY).doesNotContain("bad key");
     assertThat(Adoption.decide(KEY, local, invalid, null)).isInstanceOf(Adoption.Decision.Refuse.class);
     Adoption.Decision.Proceed p = (Adoption.Decision.Proceed) Adoption.decide(KEY, local, invalid, Adoption.Prefer.local);
     assertThat(p.upstream()).isEqualTo(Adoption.UpstreamAction.PUT_VALUE);

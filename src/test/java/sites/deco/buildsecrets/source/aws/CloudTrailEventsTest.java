@@ -82,8 +82,32 @@ class CloudTrailEventsTest {
   }
 
   @Test
-  void aHugeMessageIsMalformedUnread() {
-    String huge = call("PutSecretValue", "{\"secretId\":\"k\",\"pad\":\"" + "x".repeat(300_000) + "\"}", "null");
-    assertThat(CloudTrailEvents.parse(huge)).isEqualTo(new ChangeEvent.Malformed("larger than 262144 bytes"));
+  void aBodyOverTheBoundIsTooLargeAndUnread() {
+    String atBound = padded(CloudTrailEvents.MAX_BODY_BYTES, "x");
+    assertThat(CloudTrailEvents.parse(atBound)).isInstanceOf(ChangeEvent.Change.class);
+    String over = padded(CloudTrailEvents.MAX_BODY_BYTES + 1, "x");
+    assertThat(CloudTrailEvents.parse(over)).isEqualTo(new ChangeEvent.TooLarge(CloudTrailEvents.MAX_BODY_BYTES + 1,
+        CloudTrailEvents.MAX_BODY_BYTES));
+    // counted in UTF-8 bytes: fewer characters than the bound, more bytes
+    String wide = padded(CloudTrailEvents.MAX_BODY_BYTES + 2, "é");
+    assertThat(wide.length()).isLessThan(CloudTrailEvents.MAX_BODY_BYTES);
+    assertThat(CloudTrailEvents.parse(wide)).isEqualTo(new ChangeEvent.TooLarge(CloudTrailEvents.MAX_BODY_BYTES + 2,
+        CloudTrailEvents.MAX_BODY_BYTES));
+  }
+
+  @Test
+  void anIdLongerThanSecretsManagerAllowsNamesNoSecret() {
+    String id = "sites/a/" + "x".repeat(CloudTrailEvents.MAX_ID_CHARS);
+    assertThat(CloudTrailEvents.parse(call("PutSecretValue", "{\"secretId\":\"" + id + "\"}", "null")))
+        .isEqualTo(new ChangeEvent.Malformed("names no secret"));
+  }
+
+  /** A PutSecretValue event of exactly {@code bytes} UTF-8 bytes, padded with {@code pad} (1 or 2 bytes). */
+  private static String padded(int bytes, String pad) {
+    String empty = call("PutSecretValue", "{\"secretId\":\"sites/a/build\",\"pad\":\"\"}", "null");
+    int missing = bytes - empty.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int each = pad.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    String padding = pad.repeat(missing / each) + "x".repeat(missing % each);
+    return call("PutSecretValue", "{\"secretId\":\"sites/a/build\",\"pad\":\"" + padding + "\"}", "null");
   }
 }
