@@ -1,5 +1,6 @@
 package sites.deco.buildsecrets.source.aws;
 
+import sites.deco.buildsecrets.source.KeyName;
 import sites.deco.buildsecrets.source.PayloadRule;
 import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.Upstream;
@@ -219,7 +220,7 @@ class AwsSecretsManagerSourceMotoTest {
     Upstream u = source.read("sites/acme/build");
     assertThat(u).isInstanceOf(Upstream.Invalid.class);
     assertThat(((Upstream.Invalid) u).rule()).isEqualTo(PayloadRule.NON_STRING_VALUE);
-    assertThat(((Upstream.Invalid) u).key()).isEqualTo("A");
+    assertThat(((Upstream.Invalid) u).key()).isEqualTo(KeyName.of("A", 1));
   }
 
   @Test
