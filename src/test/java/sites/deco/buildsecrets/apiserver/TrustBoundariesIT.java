@@ -68,6 +68,15 @@ class TrustBoundariesIT {
         e -> assertThat(e.getCode()).as(what + ": HTTP status").isEqualTo(403));
   }
 
+  /** A site opted in by the cluster admin, its upstream {"A": "v1"}, once its Secret is written. */
+  private static String syncedSite(String hint) {
+    String site = Sites.fresh(hint);
+    sites.putUpstream(site, "{\"A\":\"v1\"}");
+    g.siteNamespace(site, Naming.OPT_IN_VALUE);
+    await().atMost(WITHIN).until(() -> sites.secret(site) != null);
+    return site;
+  }
+
   private static Map<String, String> annotations(String ns) {
     return g.bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations();
   }
@@ -112,10 +121,7 @@ class TrustBoundariesIT {
   @Test
   @Order(2)
   void theNamespaceSubresourcesCannotOptASiteIn() {
-    String control = Sites.fresh("control");
-    sites.putUpstream(control, "{\"A\":\"v1\"}");
-    g.siteNamespace(control, Naming.OPT_IN_VALUE);
-    await().atMost(WITHIN).until(() -> sites.secret(control) != null);
+    String control = syncedSite("control");
     int round = 0;
     for (String subresource : List.of("finalize", "status")) {
       KubernetesClient as = subresource.equals("finalize") ? g.asFinalizer : g.asStatusWriter;
@@ -142,10 +148,8 @@ class TrustBoundariesIT {
   @Test
   @Order(3)
   void theNamespaceControllerCannotWriteAManagedSecretButTeardownRemovesIt() {
-    String site = Sites.fresh("teardown");
-    sites.putUpstream(site, "{\"A\":\"kept\"}");
-    String ns = g.siteNamespace(site, Naming.OPT_IN_VALUE);
-    await().atMost(WITHIN).until(() -> sites.secret(site) != null);
+    String site = syncedSite("teardown");
+    String ns = sites.ns(site);
     String bare = g.siteNamespace(Sites.fresh("teardown-bare"), null);
     String managed = g.policy("managed-secrets");
     GuardedBed.assertDenied("namespace controller overwrites the managed Secret", managed, 403, "force-sync",
@@ -156,7 +160,7 @@ class TrustBoundariesIT {
     GuardedBed.assertDenied("namespace controller creates a managed Secret", managed, 403, "force-sync",
         () -> g.asNamespaceController.secrets().inNamespace(bare)
             .resource(g.secret(naming.secretName(), "Opaque", true)).create());
-    assertThat(Sites.decoded(sites.secret(site))).isEqualTo(Map.of("A", "kept"));
+    assertThat(Sites.decoded(sites.secret(site))).isEqualTo(Map.of("A", "v1"));
     assertThat(g.bed.admin().secrets().inNamespace(bare).withName(naming.secretName()).get()).isNull();
 
     g.bed.admin().namespaces().withName(ns).delete();

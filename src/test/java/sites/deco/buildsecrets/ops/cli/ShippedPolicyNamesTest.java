@@ -20,9 +20,8 @@ class ShippedPolicyNamesTest {
   @Test
   void doctorsDefaultPoliciesAreTheOnesTheManifestInstalls() throws IOException {
     String manifest = Files.readString(TestBed.repoRoot().resolve("deploy/build-secrets-operator.yaml"));
-    Matcher env = Pattern.compile("- name: BUILD_SECRETS_ADMISSION_POLICIES\\s+value: \"([^\"]*)\"").matcher(manifest);
-    assertThat(env.find()).as("BUILD_SECRETS_ADMISSION_POLICIES in the manifest").isTrue();
-    assertThat(env.group(1)).isEqualTo(AdmissionPolicyChecks.DEFAULT_NAMES);
+    assertThat(first(manifest, "- name: BUILD_SECRETS_ADMISSION_POLICIES\\s+value: \"([^\"]*)\""))
+        .isEqualTo(AdmissionPolicyChecks.DEFAULT_NAMES);
     List<String> rendered = Pattern.compile("(?m)^kind: ValidatingAdmissionPolicy\\nmetadata:\\n  name: (\\S+)$")
         .matcher(manifest).results().map(m -> m.group(1)).toList();
     AdmissionPolicyChecks doctor = new AdmissionPolicyChecks();
@@ -33,8 +32,14 @@ class ShippedPolicyNamesTest {
   @Test
   void theApprovalPolicyGuardsTheAnnotationTheOperatorReads() throws IOException {
     String helpers = Files.readString(TestBed.repoRoot().resolve("chart/templates/_policies.tpl"));
-    Matcher m = Pattern.compile("define \"build-secrets-operator.deletionApprovalAnnotation\" -}}\\n(\\S+)\\n").matcher(helpers);
-    assertThat(m.find()).as("the deletionApprovalAnnotation helper").isTrue();
-    assertThat(m.group(1)).isEqualTo(Naming.DELETION_APPROVAL_ANNOTATION);
+    assertThat(first(helpers, "define \"build-secrets-operator.deletionApprovalAnnotation\" -}}\\n(\\S+)\\n"))
+        .isEqualTo(Naming.DELETION_APPROVAL_ANNOTATION);
+  }
+
+  /** The first group of the first match of {@code regex} in {@code text}; fails when there is none. */
+  private static String first(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    assertThat(m.find()).as("a match for " + regex).isTrue();
+    return m.group(1);
   }
 }
