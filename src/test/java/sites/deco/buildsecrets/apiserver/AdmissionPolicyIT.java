@@ -229,24 +229,29 @@ class AdmissionPolicyIT {
   }
 
   @Test
-  void theNamespaceControllerMayOnlyDeleteAManagedSecret() {
+  void theTeardownIdentitiesMayOnlyDeleteAManagedSecret() {
     String name = naming.secretName();
-    String ns = siteNamespace(Sites.fresh("ns-controller-writes"), null);
-    String bare = siteNamespace(Sites.fresh("ns-controller-creates"), null);
+    String ns = siteNamespace(Sites.fresh("kcm-writes"), null);
+    String bare = siteNamespace(Sites.fresh("kcm-creates"), null);
     Secret written = managedSecret(ns);
     String instead = "then force-sync";
-    GuardedBed.assertDenied("namespace controller updates a managed Secret", managedPolicy, 403, instead,
-        () -> g.asNamespaceController.secrets().inNamespace(ns).withName(name).edit(s -> {
+    // The controller-manager's bootstrap role may create and update Secrets (the namespace
+    // controller's may not): only the policy stands between it and a managed Secret.
+    GuardedBed.assertDenied("controller-manager updates a managed Secret", managedPolicy, 403, instead,
+        () -> update(g.asControllerManager, ns, s -> {
           s.getData().put("K", "Zm9yZ2Vk");
           return s;
         }));
-    GuardedBed.assertDenied("namespace controller creates a managed Secret", managedPolicy, 403, instead,
-        () -> g.asNamespaceController.secrets().inNamespace(bare).resource(secret(name, "Opaque", true)).create());
+    GuardedBed.assertDenied("controller-manager creates a managed Secret", managedPolicy, 403, instead,
+        () -> g.asControllerManager.secrets().inNamespace(bare).resource(secret(name, "Opaque", true)).create());
     assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get().getData()).isEqualTo(written.getData());
     assertThat(bed.admin().secrets().inNamespace(bare).withName(name).get()).isNull();
-    ReliabilityRecord.passed(AREA, "The namespace controller's identity creates or updates a managed Secret "
-        + "in a live site namespace", "Denied (403) by the managed-secrets policy: its exemption covers DELETE only; "
-        + "the Secret unchanged, none created");
+    g.asControllerManager.secrets().inNamespace(ns).withName(name).delete();
+    assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get()).isNull();
+    ReliabilityRecord.passed(AREA, "The controller-manager's own identity (system:kube-controller-manager) creates or "
+        + "updates a managed Secret in a live site namespace, then deletes it",
+        "Create and update denied (403) by the managed-secrets policy (the teardown exemption covers DELETE only), "
+            + "the Secret unchanged and none created; the delete allowed");
   }
 
   @Test

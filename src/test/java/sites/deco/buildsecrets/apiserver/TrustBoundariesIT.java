@@ -128,8 +128,9 @@ class TrustBoundariesIT {
       String site = Sites.fresh("via-" + subresource);
       sites.putUpstream(site, "{\"A\":\"" + site + "\"}");
       String ns = g.siteNamespace(site, null);
-      assertForbidden(subresource + ": opt in", () -> as.raw("/api/v1/namespaces/" + ns + "/" + subresource, "PUT",
-          g.annotated(ns, naming.managedAnnotation(), Naming.OPT_IN_VALUE)));
+      GuardedBed.assertDenied(subresource + ": opt in", g.policy("opt-in-identity"), 403, "only these identities",
+          () -> as.raw("/api/v1/namespaces/" + ns + "/" + subresource, "PUT",
+              g.annotated(ns, naming.managedAnnotation(), Naming.OPT_IN_VALUE)));
       // A reconcile of the attacked namespace and of the control, then the control's result awaited.
       String value = "v" + (round += 2);
       sites.putUpstream(control, "{\"A\":\"" + value + "\"}");
@@ -147,18 +148,18 @@ class TrustBoundariesIT {
 
   @Test
   @Order(3)
-  void theNamespaceControllerCannotWriteAManagedSecretButTeardownRemovesIt() {
+  void theControllerManagerCannotWriteAManagedSecretButTeardownRemovesIt() {
     String site = syncedSite("teardown");
     String ns = sites.ns(site);
     String bare = g.siteNamespace(Sites.fresh("teardown-bare"), null);
     String managed = g.policy("managed-secrets");
-    GuardedBed.assertDenied("namespace controller overwrites the managed Secret", managed, 403, "force-sync",
-        () -> g.asNamespaceController.secrets().inNamespace(ns).withName(naming.secretName()).edit(s -> {
-          s.getData().put("A", "aW5qZWN0ZWQ=");
-          return s;
-        }));
-    GuardedBed.assertDenied("namespace controller creates a managed Secret", managed, 403, "force-sync",
-        () -> g.asNamespaceController.secrets().inNamespace(bare)
+    GuardedBed.assertDenied("controller-manager overwrites the managed Secret", managed, 403, "force-sync", () -> {
+      var s = g.asControllerManager.secrets().inNamespace(ns).withName(naming.secretName()).get();
+      s.getData().put("A", "aW5qZWN0ZWQ=");
+      g.asControllerManager.secrets().inNamespace(ns).resource(s).update();
+    });
+    GuardedBed.assertDenied("controller-manager creates a managed Secret", managed, 403, "force-sync",
+        () -> g.asControllerManager.secrets().inNamespace(bare)
             .resource(g.secret(naming.secretName(), "Opaque", true)).create());
     assertThat(Sites.decoded(sites.secret(site))).isEqualTo(Map.of("A", "v1"));
     assertThat(g.bed.admin().secrets().inNamespace(bare).withName(naming.secretName()).get()).isNull();
@@ -169,8 +170,8 @@ class TrustBoundariesIT {
     // The teardown's own delete (a no-op when the operator was first) is never refused.
     g.asNamespaceController.secrets().inNamespace(ns).withName(naming.secretName()).delete();
     await().atMost(WITHIN).until(() -> sites.secret(site) == null);
-    ReliabilityRecord.passed(AREA, "The namespace controller's identity overwrites a managed Secret, or creates one, "
-        + "in a live site namespace; then the namespace is deleted",
+    ReliabilityRecord.passed(AREA, "The controller-manager's own identity (bootstrap role: create and update Secrets) "
+        + "overwrites a managed Secret, or creates one, in a live site namespace; then the namespace is deleted",
         "Denied (403) by the managed-secrets policy, the Secret unchanged and none created; the teardown removes "
             + "the Secret");
   }

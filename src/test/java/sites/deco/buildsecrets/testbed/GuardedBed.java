@@ -35,7 +35,10 @@ import sites.deco.buildsecrets.config.Naming;
  *   <li>the provisioner: a user named in {@code admissionPolicies.optInAdmins.users} (so also a
  *       namespace creator and a deletion approver, by default);
  *   <li>break-glass: a member of the configured break-glass group, with edit rights everywhere;
- *   <li>the namespace controller: kube-system/namespace-controller, with its bootstrap role;
+ *   <li>the namespace controller: kube-system/namespace-controller, with its bootstrap role (it
+ *       may delete anything, but create or update nothing);
+ *   <li>the controller-manager's own identity (system:kube-controller-manager, used on clusters
+ *       without per-controller credentials), with its bootstrap role: it may create and update Secrets;
  *   <li>a GitOps bot: cluster-wide get/list/patch/update on namespaces, get on Secrets (it can read
  *       a Secret's UID) and write access to ConfigMaps, as a bot that syncs a cluster's config has;
  *   <li>a finalizer and a status writer: nothing but {@code update} on {@code namespaces/finalize},
@@ -60,6 +63,7 @@ public final class GuardedBed implements AutoCloseable {
   public final KubernetesClient asProvisioner;
   public final KubernetesClient asBreakGlass;
   public final KubernetesClient asNamespaceController;
+  public final KubernetesClient asControllerManager;
   public final KubernetesClient asGitOpsBot;
   public final KubernetesClient asFinalizer;
   public final KubernetesClient asStatusWriter;
@@ -80,6 +84,7 @@ public final class GuardedBed implements AutoCloseable {
     asProvisioner = ClientCerts.client(bed, ClientCerts.mint(bed, provisionerName, List.of()));
     asBreakGlass = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-oncall", List.of(breakGlassGroup)));
     asNamespaceController = ClientCerts.client(bed, ClientCerts.serviceAccount(bed, "kube-system", "namespace-controller"));
+    asControllerManager = ClientCerts.client(bed, ClientCerts.mint(bed, "system:kube-controller-manager", List.of()));
     asGitOpsBot = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-gitops", List.of(release + ":bots")));
     asFinalizer = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-finalizer", List.of()));
     asStatusWriter = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-status-writer", List.of()));
@@ -230,7 +235,7 @@ public final class GuardedBed implements AutoCloseable {
   public void close() {
     chart.delete(ShippedChart.POLICY_KINDS);
     for (KubernetesClient c : List.of(asOperator, asTenant, asProvisioner, asBreakGlass, asNamespaceController,
-        asGitOpsBot, asFinalizer, asStatusWriter)) {
+        asControllerManager, asGitOpsBot, asFinalizer, asStatusWriter)) {
       c.close();
     }
   }
