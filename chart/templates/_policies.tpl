@@ -20,6 +20,11 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "build-secrets-operato
 {{- end -}}
 {{- $names = append $names (printf "%s-opt-in-value" $f) -}}
 {{- $names = append $names (printf "%s-opt-in-identity" $f) -}}
+{{- $names = append $names (printf "%s-site-namespace-creators" $f) -}}
+{{- $names = append $names (printf "%s-deletion-approvers" $f) -}}
+{{- if ne .Values.config.deletionLedger "none" -}}
+{{- $names = append $names (printf "%s-deletion-ledger" $f) -}}
+{{- end -}}
 {{- end -}}
 {{- join "," $names -}}
 {{- end }}
@@ -70,4 +75,106 @@ metadata:
   name: {{ include "build-secrets-operator.fullname" $root }}-{{ index . 1 }}
   labels:
     {{- include "build-secrets-operator.labels" $root | nindent 4 }}
+{{- end }}
+
+{{/*
+The namespace annotation that approves one deletion past the budget. Fixed in the operator
+(Naming.DELETION_APPROVAL_ANNOTATION; ChartTemplatesTest fails if the two differ), so not a value.
+*/}}
+{{- define "build-secrets-operator.deletionApprovalAnnotation" -}}
+deco.sites/build-secrets-deletion-approved
+{{- end }}
+
+{{/*
+An identity set from values ({users, groups, serviceAccounts: ["<namespace>/<name>"]}) as JSON
+{"users": [...], "groups": [...]}, each ServiceAccount turned into the user name its token carries.
+Call with (list <set> "<values path, for the error>").
+*/}}
+{{- define "build-secrets-operator.identitySet" -}}
+{{- $set := index . 0 | default dict -}}
+{{- $users := $set.users | default list -}}
+{{- range ($set.serviceAccounts | default list) -}}
+{{- $sa := splitn "/" 2 . -}}
+{{- if or (not $sa._0) (not $sa._1) -}}
+{{- fail (printf "%s.serviceAccounts entries must be <namespace>/<name>, got %q" (index $ 1) .) -}}
+{{- end -}}
+{{- $users = append $users (printf "system:serviceaccount:%s:%s" $sa._0 $sa._1) -}}
+{{- end -}}
+{{- dict "users" $users "groups" ($set.groups | default list) | toJson -}}
+{{- end }}
+
+{{/* admissionPolicies.optInAdmins as an identity set (JSON). */}}
+{{- define "build-secrets-operator.optInAdmins" -}}
+{{- include "build-secrets-operator.identitySet" (list .Values.admissionPolicies.optInAdmins "admissionPolicies.optInAdmins") -}}
+{{- end }}
+
+{{/* Who may create a site namespace (JSON identity set): namespaceCreators, or the opt-in admins when it is empty. */}}
+{{- define "build-secrets-operator.namespaceCreators" -}}
+{{- $set := include "build-secrets-operator.identitySet" (list .Values.admissionPolicies.namespaceCreators "admissionPolicies.namespaceCreators") | fromJson -}}
+{{- if or $set.users $set.groups -}}
+{{- $set | toJson -}}
+{{- else -}}
+{{- include "build-secrets-operator.optInAdmins" . -}}
+{{- end -}}
+{{- end }}
+
+{{/* Who may approve deletions (JSON identity set): deletionApprovers, or the break-glass groups plus the opt-in admins when it is empty. */}}
+{{- define "build-secrets-operator.deletionApprovers" -}}
+{{- $set := include "build-secrets-operator.identitySet" (list .Values.admissionPolicies.deletionApprovers "admissionPolicies.deletionApprovers") | fromJson -}}
+{{- if or $set.users $set.groups -}}
+{{- $set | toJson -}}
+{{- else -}}
+{{- $admins := include "build-secrets-operator.optInAdmins" . | fromJson -}}
+{{- $groups := concat (.Values.admissionPolicies.breakGlassGroups | default list) $admins.groups | uniq -}}
+{{- dict "users" $admins.users "groups" $groups | toJson -}}
+{{- end -}}
+{{- end }}
+
+{{/* CEL: the caller is in one of the groups in the argument (a list). */}}
+{{- define "build-secrets-operator.celInGroups" -}}
+(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in {{ . | toJson }}))
+{{- end }}
+
+{{/* CEL: the caller belongs to the argument, an identity set as JSON. */}}
+{{- define "build-secrets-operator.celTrusted" -}}
+{{- $set := . | fromJson -}}
+(request.userInfo.username in {{ $set.users | toJson }} || {{ include "build-secrets-operator.celInGroups" $set.groups }})
+{{- end }}
+
+{{/* The argument, an identity set as JSON, for a message: "users [a, b], groups [c]". */}}
+{{- define "build-secrets-operator.describeIdentities" -}}
+{{- $set := . | fromJson -}}
+users [{{ join ", " $set.users }}], groups [{{ join ", " $set.groups }}]
+{{- end }}
+
+{{/* CEL: the caller is the operator's ServiceAccount. */}}
+{{- define "build-secrets-operator.celIsOperator" -}}
+request.userInfo.username == {{ include "build-secrets-operator.operatorUsername" . | toJson }}
+{{- end }}
+
+{{/*
+CEL: a CREATE or UPDATE of a namespace sets the annotation named by the argument, or changes its
+value (removing it does not count). Call with the annotation key.
+*/}}
+{{- define "build-secrets-operator.celSetsOrChanges" -}}
+{{- $k := . | toJson -}}
+has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations
+&& (oldObject == null || !has(oldObject.metadata.annotations) || !({{ $k }} in oldObject.metadata.annotations)
+    || oldObject.metadata.annotations[{{ $k }}] != object.metadata.annotations[{{ $k }}])
+{{- end }}
+
+{{/* CEL: a DELETE in a namespace that is already being deleted (its teardown). */}}
+{{- define "build-secrets-operator.celTeardownDelete" -}}
+request.operation == "DELETE" && namespaceObject != null && has(namespaceObject.metadata.deletionTimestamp)
+{{- end }}
+
+{{/*
+Every path that changes a namespace's annotations: the namespace itself and the two subresources
+whose requests carry (and may persist) the whole Namespace, metadata included.
+*/}}
+{{- define "build-secrets-operator.namespaceWrites" -}}
+- apiGroups: [""]
+  apiVersions: ["v1"]
+  resources: ["namespaces", "namespaces/status", "namespaces/finalize"]
+  operations: ["CREATE", "UPDATE"]
 {{- end }}

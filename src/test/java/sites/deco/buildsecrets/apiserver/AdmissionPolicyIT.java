@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.GuardedBed;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
@@ -24,8 +25,9 @@ import sites.deco.buildsecrets.testbed.TestBed;
 /**
  * The chart's ValidatingAdmissionPolicies, rendered by helm from the chart's templates with this
  * class's values and applied as shipped, on the real API server, acting as each identity they
- * tell apart: the operator's ServiceAccount, an ordinary user with edit rights on a site namespace,
- * a site provisioner, a break-glass member, the namespace controller and the cluster admin. No
+ * tell apart: the operator's ServiceAccount (a TokenRequest token), an ordinary user with edit
+ * rights on a site namespace, a site provisioner, a break-glass member, the namespace controller,
+ * a GitOps bot, identities with only namespaces/finalize or namespaces/status, and the cluster admin. No
  * operator runs here (OperatorUnderPoliciesIT runs one), so nothing races the requests.
  */
 class AdmissionPolicyIT {
@@ -41,6 +43,9 @@ class AdmissionPolicyIT {
   static String managedPolicy;
   static String optInValuePolicy;
   static String optInIdentityPolicy;
+  static String creatorsPolicy;
+  static String approversPolicy;
+  static String ledgerPolicy;
   static KubernetesClient asOperator;
   static KubernetesClient asTenant;
   /** A site namespace whose opt-in value ("true") was set before the policies existed. */
@@ -61,6 +66,9 @@ class AdmissionPolicyIT {
     managedPolicy = g.policy("managed-secrets");
     optInValuePolicy = g.policy("opt-in-value");
     optInIdentityPolicy = g.policy("opt-in-identity");
+    creatorsPolicy = g.policy("site-namespace-creators");
+    approversPolicy = g.policy("deletion-approvers");
+    ledgerPolicy = g.policy("deletion-ledger");
     asOperator = g.asOperator;
     asTenant = g.asTenant;
   }
@@ -221,6 +229,32 @@ class AdmissionPolicyIT {
   }
 
   @Test
+  void theTeardownIdentitiesMayOnlyDeleteAManagedSecret() {
+    String name = naming.secretName();
+    String ns = siteNamespace(Sites.fresh("kcm-writes"), null);
+    String bare = siteNamespace(Sites.fresh("kcm-creates"), null);
+    Secret written = managedSecret(ns);
+    String instead = "then force-sync";
+    // The controller-manager's bootstrap role may create and update Secrets (the namespace
+    // controller's may not): only the policy stands between it and a managed Secret.
+    GuardedBed.assertDenied("controller-manager updates a managed Secret", managedPolicy, 403, instead,
+        () -> update(g.asControllerManager, ns, s -> {
+          s.getData().put("K", "Zm9yZ2Vk");
+          return s;
+        }));
+    GuardedBed.assertDenied("controller-manager creates a managed Secret", managedPolicy, 403, instead,
+        () -> g.asControllerManager.secrets().inNamespace(bare).resource(secret(name, "Opaque", true)).create());
+    assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get().getData()).isEqualTo(written.getData());
+    assertThat(bed.admin().secrets().inNamespace(bare).withName(name).get()).isNull();
+    g.asControllerManager.secrets().inNamespace(ns).withName(name).delete();
+    assertThat(bed.admin().secrets().inNamespace(ns).withName(name).get()).isNull();
+    ReliabilityRecord.passed(AREA, "The controller-manager's own identity (system:kube-controller-manager) creates or "
+        + "updates a managed Secret in a live site namespace, then deletes it",
+        "Create and update denied (403) by the managed-secrets policy (the teardown exemption covers DELETE only), "
+            + "the Secret unchanged and none created; the delete allowed");
+  }
+
+  @Test
   void namespaceDeletionIsNeverBlocked() {
     String name = naming.secretName();
     String byController = siteNamespace(Sites.fresh("ns-controller"), null);
@@ -318,14 +352,23 @@ class AdmissionPolicyIT {
           n.getMetadata().getAnnotations().put(naming.managedAnnotation(), "enabled");
           return n;
         }));
-    GuardedBed.assertDenied("tenant creates another tenant's namespace, opted in", optInIdentityPolicy, 403, "users [" + provisioner,
-        () -> asTenant.namespaces().resource(namespace(sites.ns(Sites.fresh("other-tenant")), "enabled")).create());
-    asTenant.namespaces().resource(namespace(sites.ns(Sites.fresh("plain")), null)).create();
+    // Creating one is refused by two policies; the API server names the first that denies.
+    String otherTenant = sites.ns(Sites.fresh("other-tenant"));
+    assertThatThrownBy(() -> asTenant.namespaces().resource(namespace(otherTenant, "enabled")).create())
+        .isInstanceOfSatisfying(KubernetesClientException.class, e -> {
+          assertThat(e.getCode()).isEqualTo(403);
+          assertThat(e.getStatus().getMessage()).containsAnyOf(optInIdentityPolicy, creatorsPolicy).contains(provisioner);
+        });
+    assertThat(bed.admin().namespaces().withName(otherTenant).get()).isNull();
+    GuardedBed.assertDenied("GitOps bot opts a site namespace in", optInIdentityPolicy, 403, who,
+        () -> g.asGitOpsBot.namespaces().resource(g.annotated(ns, naming.managedAnnotation(), "enabled")).update());
     asTenant.namespaces().resource(namespace("policy-elsewhere-" + Sites.fresh("y"), "enabled")).create();
-    ReliabilityRecord.passed(AREA, "Ordinary user with namespace edit (and create) rights opts a site namespace in, "
-        + "or creates one already opted in",
-        "Denied (403) by the opt-in-identity policy, naming who may; creating it without the opt-in, and "
-            + "namespaces outside the prefix, allowed");
+    assertThat(bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations())
+        .doesNotContainKey(naming.managedAnnotation());
+    ReliabilityRecord.passed(AREA, "Ordinary user with namespace edit (and create) rights, or a GitOps bot with "
+        + "cluster-wide namespace patch rights, opts a site namespace in, or creates one already opted in",
+        "Denied (403) by the opt-in-identity (or site-namespace-creators) policy, naming who may; the namespace "
+            + "stays opted out, none created; namespaces outside the prefix allowed");
 
     g.asProvisioner.namespaces().withName(ns).edit(n -> {
       n.getMetadata().getAnnotations().put(naming.managedAnnotation(), "enabled");
@@ -341,15 +384,134 @@ class AdmissionPolicyIT {
         + "the ordinary user opts out", "Allowed: opting out stays open to anyone who may edit the namespace");
   }
 
-  // --- 5. doctor reports each policy and binding ----------------------------------------------
+  // --- 5. only trusted identities may create site namespaces -----------------------------------
+
+  @Test
+  void onlyConfiguredCreatorsMayCreateASiteNamespace() {
+    String squatted = sites.ns(Sites.fresh("future"));
+    GuardedBed.assertDenied("tenant creates a site namespace without the opt-in", creatorsPolicy, 403,
+        "fail if it already exists (AlreadyExists)",
+        () -> asTenant.namespaces().resource(namespace(squatted, null)).create());
+    assertThat(bed.admin().namespaces().withName(squatted).get()).isNull();
+    String elsewhere = "policy-elsewhere-" + Sites.fresh("z");
+    asTenant.namespaces().resource(namespace(elsewhere, null)).create();
+    ReliabilityRecord.passed(AREA, "Ordinary user allowed to create namespaces creates " + naming.namespacePrefix()
+        + "<site> without the opt-in (squatting a future or off-boarded site)",
+        "Denied (403) by the site-namespace-creators policy, naming who may and that provisioners must fail on "
+            + "AlreadyExists; the namespace does not exist; namespaces outside the prefix allowed");
+
+    g.asProvisioner.namespaces().resource(namespace(squatted, null)).create();
+    String byAdmin = sites.ns(Sites.fresh("admin-made"));
+    bed.admin().namespaces().resource(namespace(byAdmin, null)).create();
+    assertThat(bed.admin().namespaces().withName(squatted).get()).isNotNull();
+    assertThat(bed.admin().namespaces().withName(byAdmin).get()).isNotNull();
+    ReliabilityRecord.passed(AREA, "The provisioner (an opt-in admin user) and the cluster admin (system:masters) "
+        + "create site namespaces", "Allowed: with namespaceCreators empty, the opt-in admins are the creators");
+  }
+
+  // --- 6. the namespace subresources cannot change the annotations -----------------------------
+
+  @Test
+  void theStatusAndFinalizeSubresourcesCannotOptInOrApprove() {
+    for (String subresource : List.of("finalize", "status")) {
+      KubernetesClient as = subresource.equals("finalize") ? g.asFinalizer : g.asStatusWriter;
+      String ns = siteNamespace(Sites.fresh("via-" + subresource), null);
+      Map<String, String> before = bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations();
+      GuardedBed.assertDenied(subresource + ": opt in", optInIdentityPolicy, 403, "only these identities may opt",
+          () -> putSubresource(as, subresource, g.annotated(ns, naming.managedAnnotation(), "enabled")));
+      GuardedBed.assertDenied(subresource + ": a mistyped opt-in", optInValuePolicy, 422, "\"enabled\"",
+          () -> putSubresource(as, subresource, g.annotated(ns, naming.managedAnnotation(), "true")));
+      GuardedBed.assertDenied(subresource + ": approve a deletion", approversPolicy, 403, "only these identities may approve",
+          () -> putSubresource(as, subresource, g.annotated(ns, Naming.DELETION_APPROVAL_ANNOTATION, "any-uid")));
+      assertThat(bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations())
+          .as("annotations after the refused " + subresource + " updates").isEqualTo(before);
+      // Any other change through the subresource still passes the policies.
+      putSubresource(as, subresource, g.annotated(ns, "policy-it/unrelated", "x"));
+    }
+    ReliabilityRecord.passed(AREA, "An identity with only update on namespaces/finalize (and one with only "
+        + "namespaces/status) sets the opt-in, a mistyped opt-in, or a deletion approval through that subresource",
+        "Denied (403, 422 for the typo) by the same policies as a plain update; the stored annotations unchanged; "
+            + "other changes through the subresource allowed");
+  }
+
+  /** A PUT of the whole Namespace to one of its subresources, as the namespace controller finalizes. */
+  private static void putSubresource(KubernetesClient as, String subresource, Namespace n) {
+    as.raw("/api/v1/namespaces/" + n.getMetadata().getName() + "/" + subresource, "PUT", n);
+  }
+
+  // --- 7. approvals and the deletion ledger belong to trusted identities -----------------------
+
+  @Test
+  void onlyConfiguredApproversMayApproveADeletion() {
+    String ns = siteNamespace(Sites.fresh("approve"), null);
+    String uid = managedSecret(ns).getMetadata().getUid();
+    String key = Naming.DELETION_APPROVAL_ANNOTATION;
+    GuardedBed.assertDenied("GitOps bot approves", approversPolicy, 403, "groups [" + breakGlass,
+        () -> g.asGitOpsBot.namespaces().resource(g.annotated(ns, key, uid)).update());
+    GuardedBed.assertDenied("tenant approves its own namespace", approversPolicy, 403, "users [" + provisioner,
+        () -> asTenant.namespaces().withName(ns).edit(n -> {
+          n.getMetadata().getAnnotations().put(key, uid);
+          return n;
+        }));
+    assertThat(bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations()).doesNotContainKey(key);
+    ReliabilityRecord.passed(AREA, "GitOps bot (namespace patch rights, reads Secret UIDs) or an ordinary user with "
+        + "namespace edit rights approves a deletion (annotation = the Secret's UID)",
+        "Denied (403) by the deletion-approvers policy, naming the approvers; no approval stored");
+
+    g.asBreakGlass.namespaces().resource(g.annotated(ns, key, uid)).update();
+    g.asProvisioner.namespaces().resource(g.annotated(ns, key, uid + "-changed")).update();
+    sites.annotate(ns.substring(naming.namespacePrefix().length()), key, uid); // the cluster admin
+    asTenant.namespaces().withName(ns).edit(n -> {
+      n.getMetadata().getAnnotations().remove(key);
+      return n;
+    });
+    assertThat(bed.admin().namespaces().withName(ns).get().getMetadata().getAnnotations()).doesNotContainKey(key);
+    ReliabilityRecord.passed(AREA, "Break-glass member, opt-in admin user and cluster admin approve; the ordinary "
+        + "user removes the approval", "Allowed: by default the approvers are the break-glass groups and the opt-in "
+        + "admins; removing an approval stays open");
+  }
+
+  @Test
+  void onlyTheOperatorAndBreakGlassMayChangeTheDeletionLedger() {
+    var ledger = new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName(g.ledger)
+        .endMetadata().addToData(ConfigMapDeletionLedger.TRIPPED_SINCE, "2026-01-01T00:00:00Z").build();
+    GuardedBed.assertDenied("GitOps bot creates the ledger", ledgerPolicy, 403, "--as-group=<break-glass group>",
+        () -> g.asGitOpsBot.configMaps().inNamespace(g.namespace).resource(ledger).create());
+    var created = asOperator.configMaps().inNamespace(g.namespace).resource(ledger).create();
+    GuardedBed.assertDenied("GitOps bot clears the latch", ledgerPolicy, 403, "only the operator and the break-glass groups",
+        () -> g.asGitOpsBot.configMaps().inNamespace(g.namespace).withName(g.ledger).edit(c -> {
+          c.getData().clear();
+          return c;
+        }));
+    GuardedBed.assertDenied("cluster admin (not break-glass) deletes the ledger", ledgerPolicy, 403, breakGlass,
+        () -> bed.admin().configMaps().inNamespace(g.namespace).withName(g.ledger).delete());
+    GuardedBed.assertDenied("GitOps bot deletes the ledger", ledgerPolicy, 403, breakGlass,
+        () -> g.asGitOpsBot.configMaps().inNamespace(g.namespace).withName(g.ledger).delete());
+    assertThat(bed.admin().configMaps().inNamespace(g.namespace).withName(g.ledger).get().getData())
+        .isEqualTo(created.getData());
+    g.asGitOpsBot.configMaps().inNamespace(g.namespace).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+        .withNewMetadata().withName("other-config").endMetadata().build()).create();
+    ReliabilityRecord.passed(AREA, "GitOps bot (ConfigMap write rights) or a cluster admin outside the break-glass "
+        + "group creates, clears or deletes the deletion ledger ConfigMap",
+        "Denied (403) by the deletion-ledger policy, naming the break-glass way; the ledger unchanged; other "
+            + "ConfigMaps in the release namespace allowed");
+
+    g.asBreakGlass.configMaps().inNamespace(g.namespace).withName(g.ledger).delete();
+    assertThat(bed.admin().configMaps().inNamespace(g.namespace).withName(g.ledger).get()).isNull();
+    ReliabilityRecord.passed(AREA, "Break-glass member deletes the deletion ledger ConfigMap",
+        "Allowed: clearing the guard's memory is a deliberate act on the record");
+  }
+
+  // --- 8. doctor reports each policy and binding ----------------------------------------------
 
   @Test
   void doctorAsTheOperatorReportsEachPolicyAndBinding() {
-    String names = String.join(",", identityPolicy, managedPolicy, optInValuePolicy, optInIdentityPolicy);
+    List<String> all = List.of(identityPolicy, managedPolicy, optInValuePolicy, optInIdentityPolicy, creatorsPolicy,
+        approversPolicy, ledgerPolicy);
     java.nio.file.Path kubeconfig = ShippedChart.kubeconfig(bed, ClientCerts.serviceAccount(bed, g.namespace, release));
-    ShippedChart.Output ok = doctor(kubeconfig, "--admission-policies=" + names);
+    ShippedChart.Output ok = doctor(kubeconfig, "--admission-policies=" + String.join(",", all));
     assertThat(ok.exit()).as(ok.toString()).isZero();
-    for (String n : List.of(identityPolicy, managedPolicy, optInValuePolicy, optInIdentityPolicy)) {
+    for (String n : all) {
       assertThat(ok.out()).as(ok.toString())
           .contains("OK    admission policy " + n + ": present")
           .contains("OK    admission policy binding " + n + ": present (Deny)");

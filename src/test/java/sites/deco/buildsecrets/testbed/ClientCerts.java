@@ -90,12 +90,24 @@ public final class ClientCerts {
 
   /** The same, for any test bed: {@code env} holds its TESTBED_APISERVER_URL and TESTBED_CA_CERT. */
   public static KubernetesClient client(java.util.Map<String, String> env, Cert cert) {
-    Config config = new ConfigBuilder(Config.empty())
+    return isolated(env, b -> b.withClientCertFile(cert.certFile().toString())
+        .withClientKeyFile(cert.keyFile().toString()));
+  }
+
+  /**
+   * A client authenticated by a bearer token only, e.g. a ServiceAccount's token from the
+   * TokenRequest API; isolated from the developer's environment like a certificate's client.
+   */
+  public static KubernetesClient client(TestBed bed, String token) {
+    return isolated(bed.env(), b -> b.withOauthToken(token));
+  }
+
+  private static KubernetesClient isolated(java.util.Map<String, String> env,
+      java.util.function.UnaryOperator<ConfigBuilder> credentials) {
+    Config config = credentials.apply(new ConfigBuilder(Config.empty())
         .withMasterUrl(env.get("TESTBED_APISERVER_URL"))
         .withCaCertFile(env.get("TESTBED_CA_CERT"))
-        .withClientCertFile(cert.certFile().toString())
-        .withClientKeyFile(cert.keyFile().toString())
-        .withNamespace("default")
+        .withNamespace("default"))
         .build();
     return new KubernetesClientBuilder().withConfig(config).build();
   }

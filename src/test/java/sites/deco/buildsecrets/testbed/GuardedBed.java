@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequest;
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBindingBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
 import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
@@ -23,14 +26,23 @@ import sites.deco.buildsecrets.config.Naming;
 /**
  * A release of the chart with its admission policies applied as shipped, scoped to one test
  * class (its own release name, namespace, ServiceAccount, namespace prefix and groups), and the
- * identities the policies tell apart, each a client with a minted certificate:
+ * identities the policies tell apart, each a client with a minted certificate except the operator:
  * <ul>
- *   <li>the operator: the chart's ServiceAccount, with the chart's RBAC;
+ *   <li>the operator: the chart's ServiceAccount, with the chart's RBAC, authenticated by a token
+ *       from the TokenRequest API, as in a pod;
  *   <li>the tenant: an ordinary user with edit rights on Secrets and on the namespace object in
  *       each site namespace made by {@link #siteNamespace}, and the right to create namespaces;
- *   <li>the provisioner: a user named in {@code admissionPolicies.optInAdmins.users};
+ *   <li>the provisioner: a user named in {@code admissionPolicies.optInAdmins.users} (so also a
+ *       namespace creator and a deletion approver, by default);
  *   <li>break-glass: a member of the configured break-glass group, with edit rights everywhere;
- *   <li>the namespace controller: kube-system/namespace-controller, with its bootstrap role.
+ *   <li>the namespace controller: kube-system/namespace-controller, with its bootstrap role (it
+ *       may delete anything, but create or update nothing);
+ *   <li>the controller-manager's own identity (system:kube-controller-manager, used on clusters
+ *       without per-controller credentials), with its bootstrap role: it may create and update Secrets;
+ *   <li>a GitOps bot: cluster-wide get/list/patch/update on namespaces, get on Secrets (it can read
+ *       a Secret's UID) and write access to ConfigMaps, as a bot that syncs a cluster's config has;
+ *   <li>a finalizer and a status writer: nothing but {@code update} on {@code namespaces/finalize},
+ *       or on {@code namespaces/status}.
  * </ul>
  * The cluster admin (group system:masters) is the test bed's own admin client.
  */
@@ -43,12 +55,18 @@ public final class GuardedBed implements AutoCloseable {
   public final String breakGlassGroup;
   public final String tenantName;
   public final String provisionerName;
+  /** The deletion ledger ConfigMap's name in {@link #namespace}, as the chart's default config names it. */
+  public final String ledger = "build-secrets-deletion-ledger";
   public final ShippedChart chart;
   public final KubernetesClient asOperator;
   public final KubernetesClient asTenant;
   public final KubernetesClient asProvisioner;
   public final KubernetesClient asBreakGlass;
   public final KubernetesClient asNamespaceController;
+  public final KubernetesClient asControllerManager;
+  public final KubernetesClient asGitOpsBot;
+  public final KubernetesClient asFinalizer;
+  public final KubernetesClient asStatusWriter;
 
   /** Renders and applies the chart's RBAC and policies for release {@code scope + "-it"}, then waits for enforcement. */
   public GuardedBed(TestBed bed, String scope) {
@@ -61,11 +79,15 @@ public final class GuardedBed implements AutoCloseable {
     this.tenantName = release + "-tenant";
     this.provisionerName = release + "-provisioner";
     this.chart = render("Deny").apply(namespace, ShippedChart.RBAC_KINDS).apply(namespace, ShippedChart.POLICY_KINDS);
-    asOperator = ClientCerts.client(bed, ClientCerts.serviceAccount(bed, namespace, release));
+    asOperator = ClientCerts.client(bed, serviceAccountToken(namespace, release));
     asTenant = ClientCerts.client(bed, ClientCerts.mint(bed, tenantName, List.of(release + ":tenants")));
     asProvisioner = ClientCerts.client(bed, ClientCerts.mint(bed, provisionerName, List.of()));
     asBreakGlass = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-oncall", List.of(breakGlassGroup)));
     asNamespaceController = ClientCerts.client(bed, ClientCerts.serviceAccount(bed, "kube-system", "namespace-controller"));
+    asControllerManager = ClientCerts.client(bed, ClientCerts.mint(bed, "system:kube-controller-manager", List.of()));
+    asGitOpsBot = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-gitops", List.of(release + ":bots")));
+    asFinalizer = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-finalizer", List.of()));
+    asStatusWriter = ClientCerts.client(bed, ClientCerts.mint(bed, release + "-status-writer", List.of()));
     grantTestRbac();
     awaitEnforced();
   }
@@ -85,7 +107,13 @@ public final class GuardedBed implements AutoCloseable {
     return release + "-" + suffix;
   }
 
-  /** Waits until each of the four policies refuses a dry-run request it exists to refuse. */
+  /** A token for the ServiceAccount from the TokenRequest API, as the kubelet mounts one in a pod. */
+  private String serviceAccountToken(String ns, String name) {
+    TokenRequest request = new TokenRequestBuilder().withNewSpec().withExpirationSeconds(3600L).endSpec().build();
+    return bed.admin().serviceAccounts().inNamespace(ns).withName(name).tokenRequest(request).getStatus().getToken();
+  }
+
+  /** Waits until each of the chart's policies refuses a dry-run request it exists to refuse. */
   public void awaitEnforced() {
     String probe = siteNamespace(Sites.fresh("probe"), null);
     ShippedChart.awaitEnforced(policy("operator-identity"), () -> asOperator.secrets().inNamespace("default")
@@ -93,8 +121,21 @@ public final class GuardedBed implements AutoCloseable {
     ShippedChart.awaitEnforced(policy("managed-secrets"), () -> asTenant.secrets().inNamespace(probe)
         .resource(secret(naming.secretName(), "Opaque", true)).dryRun().create());
     awaitOptInValueDenied();
-    ShippedChart.awaitEnforced(policy("opt-in-identity"), () -> asTenant.namespaces()
-        .resource(namespace(sites.ns(Sites.fresh("probe")), "enabled")).dryRun().create());
+    ShippedChart.awaitEnforced(policy("opt-in-identity"), () -> asGitOpsBot.namespaces()
+        .resource(annotated(probe, naming.managedAnnotation(), "enabled")).dryRun().update());
+    ShippedChart.awaitEnforced(policy("site-namespace-creators"), () -> asTenant.namespaces()
+        .resource(namespace(sites.ns(Sites.fresh("probe")), null)).dryRun().create());
+    ShippedChart.awaitEnforced(policy("deletion-approvers"), () -> asGitOpsBot.namespaces()
+        .resource(annotated(probe, Naming.DELETION_APPROVAL_ANNOTATION, "probe")).dryRun().update());
+    ShippedChart.awaitEnforced(policy("deletion-ledger"), () -> asGitOpsBot.configMaps().inNamespace(namespace)
+        .resource(new ConfigMapBuilder().withNewMetadata().withName(ledger).endMetadata().build()).dryRun().create());
+  }
+
+  /** The namespace as stored, with one annotation set. */
+  public Namespace annotated(String ns, String key, String value) {
+    Namespace n = bed.admin().namespaces().withName(ns).get();
+    n.getMetadata().getAnnotations().put(key, value);
+    return n;
   }
 
   public void awaitOptInValueDenied() {
@@ -106,7 +147,9 @@ public final class GuardedBed implements AutoCloseable {
     clusterRole(release + "-edit", new ClusterRoleBuilder()
         .addNewRule().withApiGroups("").withResources("secrets")
         .withVerbs("get", "list", "watch", "create", "update", "patch", "delete").endRule()
-        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "update", "patch").endRule());
+        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "update", "patch").endRule()
+        .addNewRule().withApiGroups("").withResources("configmaps")
+        .withVerbs("get", "list", "create", "update", "patch", "delete").endRule());
     clusterRole(release + "-namespaces", new ClusterRoleBuilder()
         .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("create", "get", "update", "patch").endRule());
     clusterRole(release + "-create-namespaces", new ClusterRoleBuilder()
@@ -114,6 +157,18 @@ public final class GuardedBed implements AutoCloseable {
     bind(release + "-tenant-creates-namespaces", release + "-create-namespaces", "User", tenantName);
     bind(release + "-provisioner", release + "-namespaces", "User", provisionerName);
     bind(release + "-break-glass", release + "-edit", "Group", breakGlassGroup);
+    clusterRole(release + "-gitops", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("namespaces").withVerbs("get", "list", "patch", "update").endRule()
+        .addNewRule().withApiGroups("").withResources("secrets").withVerbs("get").endRule()
+        .addNewRule().withApiGroups("").withResources("configmaps")
+        .withVerbs("get", "list", "create", "update", "patch", "delete").endRule());
+    bind(release + "-gitops", release + "-gitops", "User", release + "-gitops");
+    clusterRole(release + "-finalize-only", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("namespaces/finalize").withVerbs("update").endRule());
+    bind(release + "-finalizer", release + "-finalize-only", "User", release + "-finalizer");
+    clusterRole(release + "-status-only", new ClusterRoleBuilder()
+        .addNewRule().withApiGroups("").withResources("namespaces/status").withVerbs("update").endRule());
+    bind(release + "-status-writer", release + "-status-only", "User", release + "-status-writer");
   }
 
   private void clusterRole(String name, ClusterRoleBuilder rules) {
@@ -179,7 +234,8 @@ public final class GuardedBed implements AutoCloseable {
   @Override
   public void close() {
     chart.delete(ShippedChart.POLICY_KINDS);
-    for (KubernetesClient c : List.of(asOperator, asTenant, asProvisioner, asBreakGlass, asNamespaceController)) {
+    for (KubernetesClient c : List.of(asOperator, asTenant, asProvisioner, asBreakGlass, asNamespaceController,
+        asControllerManager, asGitOpsBot, asFinalizer, asStatusWriter)) {
       c.close();
     }
   }

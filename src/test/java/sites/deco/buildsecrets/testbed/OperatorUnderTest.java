@@ -62,8 +62,14 @@ public final class OperatorUnderTest implements AutoCloseable {
    * budget large enough for a test plan's several deletions: the plan is about who may write.
    */
   public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming) {
+    return startAs(bed, client, naming, UnaryOperator.identity());
+  }
+
+  /** The same, with a configuration tweak applied last (e.g. a small budget, a ledger). */
+  public static OperatorUnderTest startAs(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, Naming naming,
+      UnaryOperator<OperatorConfig> tweak) {
     OperatorConfig config = defaults(naming).withDeletionBudget(new OperatorConfig.DeletionBudget(10, 50));
-    return new OperatorUnderTest(bed, client, config, source -> {}, Clock.systemUTC());
+    return new OperatorUnderTest(bed, client, tweak.apply(config), source -> {}, Clock.systemUTC());
   }
 
   private OperatorUnderTest(TestBed bed, io.fabric8.kubernetes.client.KubernetesClient client, OperatorConfig config,

@@ -17,14 +17,17 @@ import picocli.CommandLine.Option;
  * cluster has no v1 policy API.
  */
 public final class AdmissionPolicyChecks {
+  /** What the chart renders at its defaults (release name build-secrets-operator): its helper policyNames. */
   static final String DEFAULT_NAMES = "build-secrets-operator-operator-identity,build-secrets-operator-managed-secrets,"
-      + "build-secrets-operator-opt-in-value,build-secrets-operator-opt-in-identity";
+      + "build-secrets-operator-opt-in-value,build-secrets-operator-opt-in-identity,"
+      + "build-secrets-operator-site-namespace-creators,build-secrets-operator-deletion-approvers,"
+      + "build-secrets-operator-deletion-ledger";
 
   @Option(names = "--admission-policies", paramLabel = "NAMES",
       defaultValue = "${env:BUILD_SECRETS_ADMISSION_POLICIES:-" + DEFAULT_NAMES + "}",
       description = "ValidatingAdmissionPolicies (each with a binding of the same name) that must be present, "
           + "comma-separated, or none (env BUILD_SECRETS_ADMISSION_POLICIES, set by the Helm chart; "
-          + "default the chart's four policies at release name build-secrets-operator).")
+          + "default the chart's seven policies at release name build-secrets-operator).")
   String names;
 
   /** The expected policy names; empty for {@code none} or blank. */
