@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.GuardedBed;
@@ -877,6 +878,40 @@ class AdoptE2EIT {
             + "Secret stayed managed; with it, labels and version annotation removed in one update with the "
             + "resourceVersion read, data kept; the operator emitted NotOwned and wrote nothing; adopt handed it back "
             + "at the same upstream version");
+  }
+
+  @Test
+  void approveDeletionsIsRefusedToAnyoneButADeletionApprover() throws Exception {
+    String site = fresh("approve");
+    put(key(site), "{\"TOKEN\":\"" + CANARY + "\"}");
+    namespace(ns(site), true);
+    await().atMost(Duration.ofSeconds(60)).until(() -> secret(ns(site)) != null);
+    Secret managed = secret(ns(site));
+    // The GitOps bot of the guarded bed: it may patch every Namespace and read Secrets, so RBAC
+    // lets its approval through and only the deletion-approvers policy stands in its way.
+    Path bot = ClientCerts.kubeconfig(bed.env,
+        ClientCerts.mint(bed.env, guard.release + "-gitops", List.of(guard.release + ":bots")));
+    for (List<String> args : List.of(List.of("approve-deletions", ns(site), "--dry-run"),
+        List.of("approve-deletions", ns(site)))) {
+      CliRun refused = cliAs(as(bot), args.toArray(String[]::new));
+      assertThat(refused.exit()).as(refused.toString()).isEqualTo(1);
+      assertThat(refused.out()).contains(ns(site) + ": refused: you may not approve deletions")
+          .contains(guard.policy("deletion-approvers")).contains("only these identities may approve")
+          .contains("admissionPolicies.deletionApprovers");
+    }
+    assertThat(bed.kube.namespaces().withName(ns(site)).get().getMetadata().getAnnotations())
+        .doesNotContainKey(Naming.DELETION_APPROVAL_ANNOTATION);
+
+    CliRun approved = cli("approve-deletions", ns(site));
+    assertThat(approved.exit()).as(approved.toString()).isZero();
+    assertThat(approved.out()).contains(ns(site) + ": approved the removal from Secret build-secrets");
+    assertThat(bed.kube.namespaces().withName(ns(site)).get().getMetadata().getAnnotations())
+        .containsEntry(Naming.DELETION_APPROVAL_ANNOTATION,
+            managed.getMetadata().getUid() + "@" + managed.getMetadata().getResourceVersion());
+    ReliabilityRecord.passed("Trust boundaries", "approve-deletions run as a GitOps bot (namespace patch, Secret read) on an "
+        + "opted-in site, with and without --dry-run; then as a break-glass member",
+        "The bot: exit 1, 'you may not approve deletions' naming the deletion-approvers policy and the chart value, "
+            + "no annotation stored; the break-glass member: exit 0, the approval <uid>@<resourceVersion> stored");
   }
 
   @Test

@@ -130,8 +130,8 @@ public final class ApproveDeletionsCommand implements Callable<Integer> {
       (dryRun ? patch.dryRun() : patch).patch(PatchContext.of(PatchType.JSON_MERGE), body);
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) {
-        return "refused: you may not approve deletions (" + CliSupport.describe(e) + "); approvals are reserved to the "
-            + "deletion approvers the admission policies name (chart value admissionPolicies.deletionApprovers; by "
+        return "refused: you may not approve deletions (" + CliSupport.describeRefusal(e) + "); approvals are "
+            + "reserved to the deletion approvers the admission policies name (chart value admissionPolicies.deletionApprovers; by "
             + "default the break-glass groups and the opt-in admins)";
       }
       throw e;
