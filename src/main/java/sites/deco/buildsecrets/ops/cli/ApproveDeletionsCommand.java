@@ -131,8 +131,8 @@ public final class ApproveDeletionsCommand implements Callable<Integer> {
     } catch (KubernetesClientException e) {
       if (e.getCode() == 403) {
         return "refused: you may not approve deletions (" + CliSupport.describeRefusal(e) + "); approvals are "
-            + "reserved to the deletion approvers the admission policies name (chart value admissionPolicies.deletionApprovers; by "
-            + "default the break-glass groups and the opt-in admins)";
+            + "reserved to the deletion approvers the admission policies name (chart value "
+            + "admissionPolicies.deletionApprovers; by default the break-glass groups and the opt-in admins)";
       }
       throw e;
     }
