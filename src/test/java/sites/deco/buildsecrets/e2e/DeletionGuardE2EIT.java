@@ -104,7 +104,7 @@ class DeletionGuardE2EIT {
    */
   private static boolean pausedEverywhere(OperatorProcess p, int since, Map<String, Integer> before) {
     return fleet.stream().allMatch(s -> sites.events(s, "DeletionPaused").size() > before.getOrDefault(s, 0))
-        && p.output().substring(since).contains("deletion guard: " + FLEET + " deletions paused (0 opt-out, "
+        && p.output().substring(since).contains("deletion guard: " + FLEET + " deletions paused ("
             + FLEET + " upstream missing)");
   }
 
