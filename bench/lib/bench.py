@@ -351,7 +351,7 @@ def jvm(java, jar, runtime):
     if runtime and os.path.exists(os.path.join(runtime, "app.aot")):
         return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options", f"-XX:AOTCache={runtime}/app.aot",
                 *extra]
-    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):  # a runtime from before the AOT cache
+    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):  # an older jar's runtime (bench/compare)
         return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options",
                 f"-XX:SharedArchiveFile={runtime}/app.jsa", "-Xshare:auto", *extra]
     options = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/main/jvm/jvm.options")
