@@ -17,7 +17,9 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
+import psutil
 import urllib3
+import yaml
 from kubernetes import client as k8s
 from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
@@ -33,12 +35,13 @@ WORKERS = 16  # the operator's default --reconcile-threads
 def chart_jvm_env(chart_values):
     """The JVM environment of the chart's pod: JAVA_TOOL_OPTIONS from its values, and -XX:MaxRAM
     set to its memory limit, which is what the JVM sees as physical memory inside the container."""
-    text = open(chart_values).read()
-    limit = re.search(r"^resources:\n(?:  .*\n)*?  limits:\n    memory: (\d+)Mi$", text, re.M)
-    tool = re.search(r'^javaToolOptions: "(.*)"$', text, re.M)
-    if not limit or not tool:
-        raise RuntimeError(f"{chart_values}: no resources.limits.memory or javaToolOptions")
-    return {"JAVA_TOOL_OPTIONS": f"-XX:MaxRAM={limit.group(1)}m {tool.group(1)}"}
+    with open(chart_values) as f:
+        values = yaml.safe_load(f)
+    limit = str((values.get("resources") or {}).get("limits", {}).get("memory", ""))
+    tool = values.get("javaToolOptions")
+    if not limit.endswith("Mi") or not limit[:-2].isdigit() or not tool:
+        raise RuntimeError(f"{chart_values}: no resources.limits.memory in Mi or no javaToolOptions")
+    return {"JAVA_TOOL_OPTIONS": f"-XX:MaxRAM={limit[:-2]}m {tool}"}
 
 
 def log(msg):
@@ -337,10 +340,7 @@ def parallel(fn, items, workers=WORKERS):
 
 # --- the operator process ---------------------------------------------------------------------------
 
-SWEEP = re.compile(r"sweep: (\d+) keys listed, (\d+) unchanged, (\d+) read in batches, took (\d+) ms")
-# The operator binds port 0 and logs what it got: a port picked here and bound later can be taken
-# in between (any outbound connection may get it as its source port).
-LISTENING = re.compile(r"(metrics|health) endpoint listening on /127\.0\.0\.1:(\d+)")
+SWEEP_KEYS = "deco_operator_buildsecrets_sweep_keys"
 
 
 def jvm(java, jar, runtime):
@@ -351,7 +351,7 @@ def jvm(java, jar, runtime):
     if runtime and os.path.exists(os.path.join(runtime, "app.aot")):
         return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options", f"-XX:AOTCache={runtime}/app.aot",
                 *extra]
-    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):  # a runtime from before the AOT cache
+    if runtime and os.path.exists(os.path.join(runtime, "app.jsa")):  # an older jar's runtime (bench/compare)
         return [os.path.join(runtime, "jre/bin/java"), f"@{runtime}/jvm.options",
                 f"-XX:SharedArchiveFile={runtime}/app.jsa", "-Xshare:auto", *extra]
     options = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../src/main/jvm/jvm.options")
@@ -363,15 +363,17 @@ class Operator:
         self.ports = {}  # "metrics"/"health" -> the port bound, once logged
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
-        cmd = [*jvm_cmd, "-jar", jar, "--log-format=console",
+        # JSON lines, as shipped: the bench reads the log by field, not by the console layout.
+        cmd = [*jvm_cmd, "-jar", jar, "--log-format=json",
                "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0", *flags]
         self.proxy = proxy
-        self.sweeps = []  # (monotonic time seen, parsed line, proxy counts then)
+        self.sweeps = []  # (monotonic time seen, the sweep's keys by stage, proxy counts then)
         self.cond = threading.Condition()
         log(f"starting operator ({name}): {' '.join(flags)}; log {self.log_path}")
         self.started = time.monotonic()
         self.out = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.proc.pid)
         self.stop_tail = False
         threading.Thread(target=self._tail, daemon=True).start()
 
@@ -386,18 +388,25 @@ class Operator:
                 buf += chunk
                 *lines, buf = buf.split(b"\n")
                 for line in lines:
-                    text = line.decode(errors="replace")
-                    bound = LISTENING.search(text)
-                    if bound:
-                        with self.cond:
-                            self.ports[bound.group(1)] = int(bound.group(2))
-                            self.cond.notify_all()
-                    m = SWEEP.search(text)
-                    if m:
-                        counts = self.proxy.snapshot()
-                        with self.cond:
-                            self.sweeps.append((time.monotonic(), tuple(int(x) for x in m.groups()), counts))
-                            self.cond.notify_all()
+                    try:
+                        self._on_log(json.loads(line))
+                    except ValueError:
+                        pass  # the JVM's own lines (JAVA_TOOL_OPTIONS, warnings) are not JSON
+
+    def _on_log(self, event):
+        logger, message = event.get("loggerName", ""), event.get("formattedMessage", "")
+        if logger.endswith(".OpsServer") and " endpoint listening on " in message:
+            # The operator binds port 0 and logs what it got: a port picked here and bound later
+            # can be taken in between (any outbound connection may get it as its source port).
+            with self.cond:
+                self.ports[message.split()[0]] = int(message.rsplit(":", 1)[1])
+                self.cond.notify_all()
+        elif logger.endswith(".FleetSweep") and message.startswith("sweep: "):
+            counts = self.proxy.snapshot()  # first: the moment the sweep ended
+            keys = {labels["stage"]: int(v) for _, labels, v in samples(self.scrape(), SWEEP_KEYS)}
+            with self.cond:
+                self.sweeps.append((time.monotonic(), keys, counts))
+                self.cond.notify_all()
 
     def _await(self, done, timeout, what, poll):
         """Waits on the log tail's condition until done() holds, the operator exits, or timeout."""
@@ -411,8 +420,8 @@ class Operator:
                 self.cond.wait(min(left, poll))
 
     def wait_sweep(self, after_index, timeout=180):
-        """Waits for sweep line number after_index (0-based) and returns it."""
-        self._await(lambda: len(self.sweeps) > after_index, timeout, f"sweep line #{after_index + 1}", 1)
+        """Waits for completed sweep number after_index (0-based) and returns it."""
+        self._await(lambda: len(self.sweeps) > after_index, timeout, f"sweep #{after_index + 1}", 1)
         return self.sweeps[after_index]
 
     def port(self, what, timeout=120):
@@ -441,6 +450,10 @@ class Operator:
         except OSError:
             return None, None
 
+    def scrape(self):
+        """The operator's /metrics text."""
+        return self.http(self.metrics_port, "/metrics")[1]
+
     def wait_ready(self, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -452,28 +465,27 @@ class Operator:
 
     def metric(self, name, **labels):
         """The sum of every sample of /metrics named name that has (at least) these labels."""
-        _, body = self.http(self.metrics_port, "/metrics")
-        return sum(v for n, l, v in samples(body, name) if n == name and l.items() >= labels.items())
+        return sum(v for n, l, v in samples(self.scrape(), name) if n == name and l.items() >= labels.items())
 
     def heap_used_mb(self):
-        return heap_mb(self.http(self.metrics_port, "/metrics")[1])
-
-    def status(self, field):
-        """A field of /proc/<pid>/status, as a number (kB for sizes)."""
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-        return None
+        return heap_mb(self.scrape())
 
     def rss_mb(self):
-        return self.status("VmRSS") / 1024
+        return self.ps.memory_info().rss / 2**20
+
+    def rss_split_mb(self):
+        """(anonymous, file-backed) resident MB: statm's shared pages are the file-backed ones (the
+        JVM maps no shared memory but its 32 KB perf-data file)."""
+        mem = self.ps.memory_info()
+        return (mem.rss - mem.shared) / 2**20, mem.shared / 2**20
+
+    def threads(self):
+        return self.ps.num_threads()
 
     def cpu_seconds(self):
-        """User plus system CPU time of the process so far (/proc/<pid>/stat fields 14 and 15)."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User plus system CPU time of the process so far."""
+        cpu = self.ps.cpu_times()
+        return cpu.user + cpu.system
 
     def native_memory_mb(self, jcmd):
         """Native Memory Tracking's committed MB per category (the JVM must run with
@@ -518,6 +530,513 @@ class StopEarly(Exception):
     """Ends the run before the per-key phase (--no-get-mode) or after the force-syncs (--quick)."""
 
 
+# The order of the JSON line's first fields; any other figure follows them.
+REPORT_ORDER = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "sm_requests_cold",
+                "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
+                "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
+                "cpu_seconds_cold", "rss_mb", "heap_used_mb", "threads", "annotate_to_secret_ms_p50",
+                "annotate_to_secret_ms_p99", "force_sync_ms_p50", "force_sync_ms_p99", "force_sync_20_at_once_ms_p50",
+                "force_sync_all_seconds", "sm_requests_force_sync_all", "new_optin_during_resync_ms",
+                "startup_to_ready_ms", "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99",
+                "sm_requests_event_burst", "sqs_requests_idle_per_minute"]
+
+
+def key(site):
+    return f"sites/{site}/build"
+
+
+def ns(site):
+    return f"sites-{site}"
+
+
+class Bench:
+    """One run of the benchmark: the clients, the fleet, and the figures (res) and request counts by
+    phase (by_op) measured so far. Each phase is one method; main() runs them in order."""
+
+    RESYNC = 20  # seconds: several sweeps fit in a run
+
+    def __init__(self, a):
+        self.a = a
+        self.jvm_cmd = jvm(a.java, a.jar, a.runtime)
+        self.operator_jvm = [*self.jvm_cmd, "-XX:NativeMemoryTracking=summary"] if a.nmt else self.jvm_cmd
+        self.jvm_env = chart_jvm_env(a.chart_values)
+        log(f"JVM: {' '.join(self.jvm_cmd)} with {self.jvm_env}")
+        self.n = a.namespaces
+        self.samples = min(100, self.n)
+        self.moto_url = os.environ["TESTBED_MOTO_URL"]
+        self.kube = Kube(os.environ["TESTBED_APISERVER_URL"], os.path.join(os.environ["TESTBED_DIR"], "pki"))
+        self.sm = boto3.client("secretsmanager", endpoint_url=self.moto_url, region_name=os.environ["AWS_REGION"])
+        self.bench_sites = [f"bench-{i}" for i in range(self.n)]
+        self.optin_sites = [f"bench-optin-{i}" for i in range(self.samples)]
+        self.late_sites = ["bench-late-0", "bench-late-1"]
+        self.res = {"namespaces": self.n}
+        self.by_op = {}
+        self.proxy = self.watch = self.op = self.env = None
+
+    def put(self, sites, tag):
+        """New upstream values for sites, straight into moto (not counted)."""
+        parallel(lambda s: self.sm.put_secret_value(SecretId=key(s), SecretString=json.dumps(payload(s, tag))),
+                 sites, 8)
+
+    def start(self, flags, name, env=None, jvm_cmd=None):
+        """Starts the operator (the one self.op stops) in front of the proxy."""
+        self.op = Operator(jvm_cmd or self.jvm_cmd, self.a.jar, self.a.log_dir, env or self.env, flags, self.proxy,
+                           name)
+        return self.op
+
+    def stop(self):
+        if self.op is not None:
+            self.op.stop()
+            self.op = None
+
+    def timed_one_at_a_time(self, sites, act, wanted, what, prepare=lambda s: None):
+        """Latencies in ms of act(site) → the site's Secret holding wanted(site), one site at a time;
+        prepare(site) runs first, untimed."""
+        lat = []
+        for s in sites:
+            prepare(s)
+            t = time.monotonic()
+            act(s)
+            done_at = self.watch.wait(lambda d: d.get(ns(s)) == wanted(s), 60, f"{what} {ns(s)}", namespaces=[ns(s)])
+            lat.append((done_at - t) * 1000)
+        return lat
+
+    def record_latency(self, name, lat):
+        self.res[f"{name}_ms_p50"] = round(statistics.median(lat))
+        self.res[f"{name}_ms_p99"] = round(pct(lat, 99))
+
+    # 1. A clean slate (a reused test bed keeps namespaces; moto and the Secrets are reset).
+    def reset(self):
+        log("resetting moto and any earlier bench state")
+        url = urllib.parse.urlsplit(self.moto_url)
+        c = http.client.HTTPConnection(url.hostname, url.port)
+        c.request("POST", "/moto-api/reset")
+        c.getresponse().read()
+        wanted = {ns(s) for s in self.bench_sites}
+        for namespace in self.kube.namespaces():
+            name = namespace["metadata"]["name"]
+            if name.startswith("sites-bench-") and name not in wanted \
+                    and (namespace["metadata"].get("annotations") or {}).get(OPT_IN):
+                self.kube.annotate(name, {OPT_IN: None})
+        stale = [s for s in self.kube.build_secrets() if s["metadata"]["namespace"].startswith("sites-bench-")]
+        parallel(lambda s: self.kube.delete_secret(s["metadata"]["namespace"]), stale)
+
+    # 2. Upstream keys straight into moto (not counted), then namespaces and unrelated Secrets.
+    def create_fleet(self):
+        t = time.monotonic()
+        every = self.bench_sites + self.optin_sites + self.late_sites
+        parallel(lambda s: self.sm.create_secret(Name=key(s), SecretString=json.dumps(payload(s))), every, 8)
+        log(f"{len(every)} upstream keys created in moto in {time.monotonic() - t:.1f}s")
+        t = time.monotonic()
+        m = self.a.unrelated_secrets
+        parallel(lambda s: self.kube.ensure_namespace(ns(s), {OPT_IN: "enabled"}), self.bench_sites)
+        parallel(lambda s: self.kube.ensure_namespace(ns(s), {}), self.optin_sites + self.late_sites)
+        unrelated_ns = [f"unrelated-{k}" for k in range(10)] if m else []
+        parallel(lambda name: self.kube.ensure_namespace(name, {}), unrelated_ns)
+        parallel(self.kube.delete_secrets, unrelated_ns)  # a reused test bed holds the last run's
+        parallel(lambda i: self.kube.create_secret(f"unrelated-{i % 10}", secret_body(f"unrelated-{i}", f"u{i}")),
+                 range(m))
+        log(f"{self.n}+{len(self.optin_sites) + len(self.late_sites)} namespaces and {m} unrelated Secrets in "
+            f"{time.monotonic() - t:.1f}s")
+
+    # 3. The baseline: the same API server, client library (fabric8), JVM and JVM options creating N
+    # Secrets with the operator's concurrency, timed from process launch like the cold sync.
+    def raw_create(self):
+        raw_ns = [f"raw-{k}" for k in range(50)]
+        parallel(lambda name: self.kube.ensure_namespace(name, {}), raw_ns)
+        parallel(self.kube.delete_secrets, raw_ns)
+        t = time.monotonic()
+        raw = subprocess.run([*self.jvm_cmd, "-cp", f"{self.a.jar}:{self.a.bench_classes}", "RawCreate", str(self.n),
+                              str(WORKERS), "raw-", str(len(raw_ns))],
+                             env=dict(os.environ, **self.jvm_env), capture_output=True, text=True)
+        raw_create = time.monotonic() - t
+        done = [line for line in raw.stdout.splitlines() if line.startswith("created ")]
+        if raw.returncode != 0 or not done:
+            raise RuntimeError(f"RawCreate failed ({raw.returncode}): {raw.stderr[-2000:]}")
+        raw_loop = float(done[-1].split()[-1])
+        parallel(self.kube.delete_secrets, raw_ns)
+        self.res.update(raw_create_seconds=round(raw_create, 2), raw_create_loop_seconds=round(raw_loop, 2))
+        log(f"raw create of {self.n} Secrets: {raw_create:.2f}s from launch ({raw_loop:.2f}s in the create loop)")
+        return raw_create
+
+    # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
+    def cold_start(self, raw_create):
+        self.watch = SecretWatch(self.kube)
+        api_before = apiserver_requests(self.kube)
+        op = self.start([f"--build-secrets-resync-period={self.RESYNC}s"], "bench-list", jvm_cmd=self.operator_jvm)
+        expected = {ns(s): payload(s) for s in self.bench_sites}
+        ready_ms = op.wait_ready()
+        done_at = self.watch.wait_matching(expected, 1800, f"cold sync of {self.n} Secrets", op.check_alive)
+        self.res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
+        if op.sweeps:
+            self.by_op["cold_first_sweep_timing"] = self.proxy.timing(op.started, op.sweeps[0][0])
+        cold = done_at - op.started
+        cold_counts = self.proxy.snapshot()
+        api = delta(apiserver_requests(self.kube), api_before)
+        self.res.update(cold_sync_seconds=round(cold, 2), cold_ratio=round(cold / raw_create, 2),
+                        sm_requests_cold=sum(cold_counts.values()), startup_to_ready_ms=round(ready_ms),
+                        cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
+        self.by_op["cold"] = delta(cold_counts, {})
+        self.by_op["cold_sm_seconds_in_moto"] = {k: round(v, 2) for k, v in self.proxy.time_snapshot().items()}
+        self.by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
+        sweep0 = op.sweeps[0][1] if op.sweeps else None
+        log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, first sweep {sweep0}, requests {self.by_op['cold']}, "
+            f"seconds inside moto {self.by_op['cold_sm_seconds_in_moto']}, kube-apiserver requests "
+            f"{self.by_op['cold_kube_api_requests']}")
+
+    # 5. One sweep with nothing changed: counts between two consecutive sweeps. Returns the index of
+    # the second one.
+    def unchanged_sweep(self):
+        idx = len(self.op.sweeps)
+        _, _, c0 = self.op.wait_sweep(idx)
+        _, keys, c1 = self.op.wait_sweep(idx + 1)
+        self.by_op["resync_unchanged"] = delta(c1, c0)
+        self.res["sm_requests_resync_unchanged"] = sum(self.by_op["resync_unchanged"].values())
+        log(f"unchanged sweep {keys}: {self.by_op['resync_unchanged']}")
+        return idx + 1
+
+    # 5b. The footprint right after that sweep.
+    def footprint(self):
+        op = self.op
+        self.res["rss_mb"] = round(op.rss_mb(), 1)
+        self.res["heap_used_mb"] = round(op.heap_used_mb(), 1)
+        anon, file = op.rss_split_mb()
+        self.res["rss_anon_mb"] = round(anon, 1)
+        self.res["rss_file_mb"] = round(file, 1)
+        self.res["threads"] = op.threads()
+        if self.a.nmt:
+            self.res["native_memory_mb"] = op.native_memory_mb(os.path.join(os.path.dirname(self.a.java), "jcmd"))
+            log(f"native memory (NMT committed, MB): {self.res['native_memory_mb']}; rss {self.res['rss_mb']} MB")
+
+    # 6. One sweep after 1% of the keys changed (written right after sweep number `after`).
+    def changed_sweep(self, after):
+        changed = self.bench_sites[:max(1, self.n // 100)]
+        self.put(changed, "v1")
+        _, keys, c2 = self.op.wait_sweep(after + 1)
+        self.by_op["resync_changed"] = delta(c2, self.op.sweeps[after][2])
+        self.res["sm_requests_resync_changed"] = sum(self.by_op["resync_changed"].values())
+        self.watch.wait(lambda d: all(d.get(ns(s)) == payload(s, "v1") for s in changed), 60,
+                        "the changed keys after the sweep", self.op.check_alive)
+        log(f"changed sweep ({len(changed)} keys) {keys}: {self.by_op['resync_changed']}")
+
+    # 7. Fresh opt-ins, one at a time.
+    def fresh_optins(self):
+        c = self.proxy.snapshot()
+        lat = self.timed_one_at_a_time(self.optin_sites, lambda s: self.kube.annotate(ns(s), {OPT_IN: "enabled"}),
+                                       payload, "fresh opt-in")
+        self.by_op["annotate"] = delta(self.proxy.snapshot(), c)
+        self.record_latency("annotate_to_secret", lat)
+        log(f"fresh opt-ins: p50 {self.res['annotate_to_secret_ms_p50']} ms, p99 "
+            f"{self.res['annotate_to_secret_ms_p99']} ms, max {max(lat):.0f} ms; requests {self.by_op['annotate']}")
+
+    # 8. Force-syncs, one at a time: new upstream value, then the annotation.
+    def force_syncs(self):
+        c = self.proxy.snapshot()
+        tags = {s: f"fs{k}-{uuid.uuid4().hex[:8]}" for k, s in enumerate(self.bench_sites[-self.samples:])}
+        lat = self.timed_one_at_a_time(
+            tags, lambda s: self.kube.annotate(ns(s), {FORCE_SYNC: tags[s]}), lambda s: payload(s, tags[s]),
+            "force-sync of", prepare=lambda s: self.sm.put_secret_value(
+                SecretId=key(s), SecretString=json.dumps(payload(s, tags[s]))))
+        self.by_op["force_sync"] = delta(self.proxy.snapshot(), c)
+        self.record_latency("force_sync", lat)
+        log(f"force-syncs: p50 {self.res['force_sync_ms_p50']} ms, p99 {self.res['force_sync_ms_p99']} ms, "
+            f"max {max(lat):.0f} ms; requests {self.by_op['force_sync']}")
+
+    # 8b. Force-sync bursts: 20 namespaces annotated at the same moment (20 threads behind a barrier),
+    # 3 rounds with new upstream values; each latency runs from its own annotation to the watch event
+    # of its Secret.
+    def force_sync_bursts(self):
+        burst_sites = self.bench_sites[:20]
+        c = self.proxy.snapshot()
+        lat = []
+        for r in range(3):
+            tag = f"burst{r}-{uuid.uuid4().hex[:8]}"
+            self.put(burst_sites, tag)
+            holding, barrier = threading.Barrier(len(burst_sites)), threading.Barrier(len(burst_sites))
+            started = {}
+
+            def annotate_at_once(s, tag=tag, holding=holding, barrier=barrier, started=started):
+                # Each thread's connection is opened (TLS handshake) before the barrier, so the
+                # latencies measure the operator, not 20 Python handshakes contending for the GIL:
+                # 20 connections held at once are 20 in the client's pool, all open for the PATCHes.
+                held = self.kube.hold_connection(ns(s))
+                holding.wait()
+                held.read()
+                barrier.wait()
+                started[s] = time.monotonic()
+                self.kube.annotate(ns(s), {FORCE_SYNC: tag})
+
+            parallel(annotate_at_once, burst_sites, len(burst_sites))
+            self.watch.wait(lambda d, tag=tag: all(d.get(ns(s)) == payload(s, tag) for s in burst_sites), 60,
+                            "20 simultaneous force-syncs", self.op.check_alive)
+            with self.watch.cond:
+                lat += [(self.watch.when[ns(s)] - started[s]) * 1000 for s in burst_sites]
+        self.by_op["force_sync_20_at_once"] = delta(self.proxy.snapshot(), c)
+        self.record_latency("force_sync_20_at_once", lat)
+        log(f"20 simultaneous force-syncs x3: p50 {self.res['force_sync_20_at_once_ms_p50']} ms, p99 "
+            f"{self.res['force_sync_20_at_once_ms_p99']} ms; requests {self.by_op['force_sync_20_at_once']}")
+
+    # 8c. Force-sync of the whole fleet: right after a sweep, every key gets a new value in moto, then
+    # all N namespaces are annotated (16 threads). force_sync_all_seconds runs from the first
+    # annotation until every Secret shows its new value; the requests are counted over the same span
+    # (a ListSecrets in it would mean a sweep ran meanwhile: see requests_by_phase).
+    def force_sync_all(self):
+        self.op.wait_sweep(len(self.op.sweeps))
+        tag = f"all-{uuid.uuid4().hex[:8]}"
+        self.put(self.bench_sites, tag)
+        c = self.proxy.snapshot()
+        t = time.monotonic()
+        parallel(lambda s: self.kube.annotate(ns(s), {FORCE_SYNC: tag}), self.bench_sites)
+        annotated = time.monotonic() - t
+        done_at = self.watch.wait_matching({ns(s): payload(s, tag) for s in self.bench_sites}, 600,
+                                           f"force-sync of all {self.n}", self.op.check_alive)
+        self.by_op["force_sync_all"] = delta(self.proxy.snapshot(), c)
+        self.res["force_sync_all_seconds"] = round(done_at - t, 2)
+        self.res["sm_requests_force_sync_all"] = sum(self.by_op["force_sync_all"].values())
+        self.res["force_sync_all_annotate_seconds"] = round(annotated, 2)
+        log(f"force-sync of all {self.n}: annotated in {annotated:.1f}s, every Secret new after "
+            f"{self.res['force_sync_all_seconds']}s; requests {self.by_op['force_sync_all']}")
+
+    # 9. A fresh opt-in while a sweep rewrites every Secret: change 100% of the keys after a sweep;
+    # annotate one namespace the moment the next sweep's first ListSecrets reaches the proxy (extra
+    # figure), and a second one when half of the N Secrets have been rewritten, i.e. in the middle of
+    # the sweep's writes (new_optin_during_resync_ms).
+    def optin_during_resync(self):
+        n, late = self.n, self.late_sites
+        idx = len(self.op.sweeps)
+        self.op.wait_sweep(idx)
+        t = time.monotonic()
+        self.put(self.bench_sites, "all")
+        log(f"{n} keys changed in moto in {time.monotonic() - t:.1f}s")
+        expected = {ns(s): payload(s, "all") for s in self.bench_sites}
+        base = self.proxy.snapshot()
+        deadline = time.monotonic() + 3 * self.RESYNC
+        while self.proxy.snapshot().get("ListSecrets", 0) == base.get("ListSecrets", 0):
+            if time.monotonic() > deadline:
+                raise RuntimeError("next sweep never started")
+            time.sleep(0.005)
+        t_list = time.monotonic()
+        self.kube.annotate(ns(late[0]), {OPT_IN: "enabled"})
+        self.watch.wait_matching(expected, 300, "half of the 100% change", self.op.check_alive, at_least=n // 2)
+        t_half = time.monotonic()
+        self.kube.annotate(ns(late[1]), {OPT_IN: "enabled"})
+        d1 = self.watch.wait(lambda d: d.get(ns(late[1])) == payload(late[1]), 120,
+                             "opt-in in the middle of the sweep's writes", namespaces=[ns(late[1])])
+        d0 = self.watch.wait(lambda d: d.get(ns(late[0])) == payload(late[0]), 120,
+                             "opt-in at the sweep's start", namespaces=[ns(late[0])])
+        rewritten_then = len(self.watch.matching)
+        all_done = self.watch.wait_matching(expected, 600, "the 100% change", self.op.check_alive)
+        _, keys, c_all = self.op.wait_sweep(idx + 1)
+        self.res["new_optin_during_resync_ms"] = round((d1 - t_half) * 1000)
+        self.res["new_optin_at_sweep_start_ms"] = round((d0 - t_list) * 1000)
+        self.by_op["resync_all_changed_timing"] = self.proxy.timing(t_list - 0.5, all_done)
+        self.by_op["resync_all_changed"] = delta(c_all, base)
+        log(f"100%-changed sweep {keys}: opt-in annotated at its first ListSecrets -> Secret in "
+            f"{self.res['new_optin_at_sweep_start_ms']} ms; annotated with {n // 2} of {n} rewritten -> Secret in "
+            f"{self.res['new_optin_during_resync_ms']} ms (by then {rewritten_then} rewritten); all {n} Secrets "
+            f"rewritten {all_done - t_list:.1f}s after the sweep started; requests {self.by_op['resync_all_changed']}")
+        self.res["rss_mb_peak"] = round(self.op.rss_mb(), 1)
+
+    # 10. Warm restart: every Secret in sync, the process replaced (every rollout does this). The
+    # listing must settle every site: no per-key read. Counted from launch to 3 s after the first
+    # sweep (the deferred reconciles run right after it).
+    def warm_restart(self):
+        self.stop()
+        self.proxy.reset()
+        op = self.start([f"--build-secrets-resync-period={self.RESYNC}s"], "bench-warm")
+        op.wait_ready()
+        op.wait_sweep(0)
+        time.sleep(3)
+        self.by_op["warm_restart"] = self.proxy.snapshot()
+        self.res["sm_requests_warm_restart"] = sum(self.by_op["warm_restart"].values())
+        log(f"warm restart: {self.by_op['warm_restart']}")
+        self.stop()
+
+    # 10b. Change events: an SQS queue filled by an EventBridge rule, wired as docs/operations.md
+    # does, on the test bed's moto. SQS goes to moto directly (the proxy counts Secrets Manager only);
+    # resync 15m, so only the events explain a change within seconds.
+    def change_events(self):
+        region = os.environ["AWS_REGION"]
+        sqs = boto3.client("sqs", endpoint_url=self.moto_url, region_name=region)
+        eventbridge = boto3.client("events", endpoint_url=self.moto_url, region_name=region)
+        qname = f"bench-change-events-{uuid.uuid4().hex[:8]}"
+        qurl = sqs.create_queue(QueueName=qname)["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        eventbridge.put_rule(Name=qname, EventPattern=json.dumps(EVENT_PATTERN))
+        eventbridge.put_targets(Rule=qname, Targets=[{"Id": "build-secrets-operator", "Arn": qarn}])
+        env = dict(self.env, AWS_ENDPOINT_URL_SQS=self.moto_url)
+        flags = ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"]
+        self.events_one_at_a_time(eventbridge, env, flags)
+        self.events_burst(eventbridge, env, flags)
+        self.events_idle()
+        self.stop()
+        eventbridge.remove_targets(Rule=qname, Ids=["build-secrets-operator"])
+        eventbridge.delete_rule(Name=qname)
+        sqs.delete_queue(QueueUrl=qurl)
+
+    def events_one_at_a_time(self, eventbridge, env, flags):
+        """One key changed at a time: from the upstream write to the Secret's watch event."""
+        op = self.start(flags, "bench-events", env)
+        op.wait_ready()
+        op.wait_sweep(0)
+        time.sleep(3)
+        latencies = []
+        for s in self.bench_sites[:self.samples]:
+            want = payload(s, "event")
+            self.sm.put_secret_value(SecretId=key(s), SecretString=json.dumps(want))
+            t0 = time.monotonic()
+            eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", key(s))])
+            seen = self.watch.wait(lambda d, name=ns(s), w=want: d.get(name) == w, 30, f"event for {s}",
+                                   op.check_alive, [ns(s)])
+            latencies.append((seen - t0) * 1000)
+        self.res["upstream_change_to_secret_ms_p50"] = round(pct(latencies, 50), 1)
+        self.res["upstream_change_to_secret_ms_p99"] = round(pct(latencies, 99), 1)
+        log(f"change events, one key at a time ({self.samples}): p50 {self.res['upstream_change_to_secret_ms_p50']} "
+            f"ms, p99 {self.res['upstream_change_to_secret_ms_p99']} ms")
+        self.stop()
+
+    def events_burst(self, eventbridge, env, flags):
+        """One event for each of the N keys, all waiting in the queue when the leader starts (so they
+        arrive faster than it drains them, as 1,000 events within a second would; PutEvents on moto
+        is far slower than that, so publishing live would measure a trickle). The keys are unchanged,
+        so the start-up listing reads nothing: every read counted is the events'."""
+        keys = [key(s) for s in self.bench_sites]
+        t0 = time.monotonic()
+        parallel(lambda i: eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", k)
+                                                           for k in keys[i:i + 10]]),
+                 range(0, len(keys), 10), 8)
+        log(f"change events, burst: {self.n} events queued in {time.monotonic() - t0:.1f}s")
+        self.proxy.reset()
+        op = self.start(flags, "bench-events-burst", env)
+        op.wait_ready()
+        applied = dict(name="deco_operator_buildsecrets_change_events_total", outcome="applied")
+        deadline = time.monotonic() + 600
+        t0 = time.monotonic()
+        while op.metric(**applied) < self.n:
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {op.metric(**applied)} of {self.n} events applied in 600 s")
+            time.sleep(0.1)
+        burst_s = time.monotonic() - t0
+        time.sleep(2)
+        self.by_op["event_burst"] = self.proxy.snapshot()
+        self.res["sm_requests_event_burst"] = sum(v for k, v in self.by_op["event_burst"].items() if k != "ListSecrets")
+        self.res["event_burst_seconds"] = round(burst_s, 2)
+        log(f"change events, burst of {self.n} queued events: applied in {burst_s:.2f}s, requests "
+            f"{self.by_op['event_burst']} (ListSecrets is the start-up listing)")
+
+    def events_idle(self):
+        """Quiet: long polling only."""
+        receives = dict(name="deco_operator_buildsecrets_change_event_queue_requests_total", operation="receive")
+        r0 = self.op.metric(**receives)
+        time.sleep(60)
+        self.res["sqs_requests_idle_per_minute"] = int(self.op.metric(**receives) - r0)
+        log(f"change events, idle: {self.res['sqs_requests_idle_per_minute']} SQS receives in 60 s")
+
+    # 11. Leader failover: two replicas with leader election; the leader is stopped (SIGTERM hands the
+    # Lease over at once) and the standby takes over with warm caches. Counted from the stop to 3 s
+    # after the new leader's first sweep.
+    def leader_failover(self):
+        lease = ["--leader-elect", "--leader-election-namespace=default",
+                 f"--leader-election-id=bench-{uuid.uuid4().hex[:8]}", f"--build-secrets-resync-period={self.RESYNC}s"]
+        first = Operator(self.jvm_cmd, self.a.jar, self.a.log_dir, self.env, lease, self.proxy, "bench-leader-a")
+        try:
+            first.wait_ready()
+            first.wait_sweep(0)
+            op = self.start(lease, "bench-leader-b")
+            op.wait_ready()
+            time.sleep(3)
+            c = self.proxy.snapshot()
+        finally:
+            first.stop()
+        op.wait_sweep(0)
+        time.sleep(3)
+        self.by_op["leader_failover"] = delta(self.proxy.snapshot(), c)
+        self.res["sm_requests_leader_failover"] = sum(self.by_op["leader_failover"].values())
+        log(f"leader failover: {self.by_op['leader_failover']}")
+
+    # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys. A bulk
+    # opt-out of about half the fleet is over the deletion budget: each deletion is approved, by the
+    # Secret's UID, as `approve-deletions` does.
+    def opt_out_extras(self):
+        for s in self.optin_sites + self.late_sites:
+            secret = self.kube.secret(ns(s))
+            change = {OPT_IN: None, FORCE_SYNC: None}
+            if secret:
+                change[APPROVAL] = secret["metadata"]["uid"]
+            self.kube.annotate(ns(s), change)
+        self.watch.wait(lambda d: len(d) == self.n, 60, "opted-out Secrets to be deleted")
+        self.stop()
+
+    # 12. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread over N/50 s;
+    # each key is then read again after P +-10%. Counting over [first read + P/2, first read + 3P/2)
+    # sees exactly one later read of every key, provided the start-up spread is under 0.4 P: hence
+    # P = max(20 s, N/20 s + 5 s).
+    def get_mode(self):
+        period = max(self.RESYNC, math.ceil(self.n / 20) + 5)
+        self.proxy.reset()
+        op = self.start(["--change-detection=get", f"--build-secrets-resync-period={period}s"], "bench-get")
+        op.wait_ready()
+        deadline = time.monotonic() + 300
+        while self.proxy.snapshot().get("GetSecretValue", 0) == 0:
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("per-key mode never read")
+            time.sleep(0.01)
+        t_first = time.monotonic()
+        time.sleep(period / 2)
+        c = self.proxy.snapshot()
+        self.by_op["get_mode_startup"] = c
+        time.sleep(t_first + 1.5 * period - time.monotonic())
+        self.by_op["get_mode_one_period"] = delta(self.proxy.snapshot(), c)
+        self.res["sm_requests_resync_unchanged_get_mode"] = sum(self.by_op["get_mode_one_period"].values())
+        self.res["get_mode_period_seconds"] = period
+        log(f"per-key mode, start-up reads {c}; over one {period}s period: {self.by_op['get_mode_one_period']}")
+
+    def run(self):
+        """Every phase in order; the operator phases behind the proxy, stopped early by --quick or
+        --no-get-mode."""
+        wall0 = time.monotonic()
+        self.reset()
+        self.create_fleet()
+        raw_create = self.raw_create()
+        self.proxy = Proxy(self.a.java, self.a.bench_classes, self.moto_url, self.a.sm_latency_ms)
+        self.env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=self.proxy.url, **self.jvm_env)
+        try:
+            self.cold_start(raw_create)
+            last = self.unchanged_sweep()
+            self.footprint()
+            self.changed_sweep(last)
+            self.fresh_optins()
+            self.force_syncs()
+            self.force_sync_bursts()
+            self.force_sync_all()
+            if self.a.quick:
+                raise StopEarly("--quick: stopped after the force-syncs")
+            self.optin_during_resync()
+            self.warm_restart()
+            self.change_events()
+            self.leader_failover()
+            if self.a.no_get_mode:
+                raise StopEarly("--no-get-mode: per-key mode not measured")
+            self.opt_out_extras()
+            self.get_mode()
+        except StopEarly as stop:
+            log(str(stop))
+        finally:
+            self.stop()
+            self.proxy.close()
+        log("requests by operation, per phase: " + json.dumps(self.by_op))
+        log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
+
+    def report(self):
+        """The JSON line: REPORT_ORDER's figures first, then the rest, then requests_by_phase."""
+        out = {k: self.res.get(k) for k in REPORT_ORDER}
+        out.update({k: v for k, v in self.res.items() if k not in out})
+        out["requests_by_phase"] = self.by_op
+        print(json.dumps(out), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--namespaces", type=int, default=1000)
@@ -537,426 +1056,9 @@ def main():
     ap.add_argument("--nmt", action="store_true",
                     help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
                          "the raw output, a thread dump and a class histogram go next to its log")
-    a = ap.parse_args()
-    jvm_cmd = jvm(a.java, a.jar, a.runtime)
-    operator_jvm = [*jvm_cmd, "-XX:NativeMemoryTracking=summary"] if a.nmt else jvm_cmd
-    jvm_env = chart_jvm_env(a.chart_values)
-    log(f"JVM: {' '.join(jvm_cmd)} with {jvm_env}")
-    n, m = a.namespaces, a.unrelated_secrets
-    samples = min(100, n)
-    resync = 20
-    wall0 = time.monotonic()
-
-    moto_url = os.environ["TESTBED_MOTO_URL"]
-    kube = Kube(os.environ["TESTBED_APISERVER_URL"], os.path.join(os.environ["TESTBED_DIR"], "pki"))
-    sm = boto3.client("secretsmanager", endpoint_url=moto_url, region_name=os.environ["AWS_REGION"])
-    site = lambda i: f"bench-{i}"
-    optin_site = lambda i: f"bench-optin-{i}"
-    late_sites = ["bench-late-0", "bench-late-1"]
-    bench_sites = [site(i) for i in range(n)]
-    optin_sites = [optin_site(i) for i in range(samples)]
-
-    # 1. A clean slate (a reused test bed keeps namespaces; moto and the Secrets are reset).
-    log("resetting moto and any earlier bench state")
-    c = http.client.HTTPConnection(urllib.parse.urlsplit(moto_url).hostname, urllib.parse.urlsplit(moto_url).port)
-    c.request("POST", "/moto-api/reset")
-    c.getresponse().read()
-    wanted = {f"sites-{s}" for s in bench_sites}
-    for ns in kube.namespaces():
-        name = ns["metadata"]["name"]
-        if name.startswith("sites-bench-") and name not in wanted \
-                and (ns["metadata"].get("annotations") or {}).get(OPT_IN):
-            kube.annotate(name, {OPT_IN: None})
-    stale = [s for s in kube.build_secrets() if s["metadata"]["namespace"].startswith("sites-bench-")]
-    parallel(lambda s: kube.delete_secret(s["metadata"]["namespace"]), stale)
-
-    # 2. Upstream keys straight into moto (not counted), then namespaces and unrelated Secrets.
-    t = time.monotonic()
-    every = bench_sites + optin_sites + late_sites
-    parallel(lambda s: sm.create_secret(Name=f"sites/{s}/build", SecretString=json.dumps(payload(s))), every, 8)
-    log(f"{len(every)} upstream keys created in moto in {time.monotonic() - t:.1f}s")
-    t = time.monotonic()
-    parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {OPT_IN: "enabled"}), bench_sites)
-    parallel(lambda s: kube.ensure_namespace(f"sites-{s}", {}), optin_sites + late_sites)
-    unrelated_ns = [f"unrelated-{k}" for k in range(10)] if m else []
-    parallel(lambda ns: kube.ensure_namespace(ns, {}), unrelated_ns)
-    parallel(kube.delete_secrets, unrelated_ns)  # a reused test bed holds the last run's
-    parallel(lambda i: kube.create_secret(f"unrelated-{i % 10}", secret_body(f"unrelated-{i}", f"u{i}")), range(m))
-    log(f"{n}+{len(optin_sites) + len(late_sites)} namespaces and {m} unrelated Secrets in {time.monotonic() - t:.1f}s")
-
-    # 3. The baseline: the same API server, client library (fabric8), JVM and JVM options creating N
-    # Secrets with the operator's concurrency, timed from process launch like the cold sync.
-    raw_ns = [f"raw-{k}" for k in range(50)]
-    parallel(lambda ns: kube.ensure_namespace(ns, {}), raw_ns)
-    parallel(kube.delete_secrets, raw_ns)
-    t = time.monotonic()
-    raw = subprocess.run([*jvm_cmd, "-cp", f"{a.jar}:{a.bench_classes}", "RawCreate", str(n), str(WORKERS), "raw-",
-                          str(len(raw_ns))], env=dict(os.environ, **jvm_env), capture_output=True, text=True)
-    raw_create = time.monotonic() - t
-    done = [line for line in raw.stdout.splitlines() if line.startswith("created ")]
-    if raw.returncode != 0 or not done:
-        raise RuntimeError(f"RawCreate failed ({raw.returncode}): {raw.stderr[-2000:]}")
-    raw_loop = float(done[-1].split()[-1])
-    parallel(kube.delete_secrets, raw_ns)
-    log(f"raw create of {n} Secrets: {raw_create:.2f}s from launch ({raw_loop:.2f}s in the create loop)")
-
-    proxy = Proxy(a.java, a.bench_classes, moto_url, a.sm_latency_ms)
-    env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=proxy.url, **jvm_env)
-    res = {"namespaces": n}
-    by_op = {}
-    op = None
-    try:
-        # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
-        watch = SecretWatch(kube)
-        api_before = apiserver_requests(kube)
-        op = Operator(operator_jvm, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy,
-                      "bench-list")
-        expected = {f"sites-{s}": payload(s) for s in bench_sites}
-        ready_ms = op.wait_ready()
-        done_at = watch.wait_matching(expected, 1800, f"cold sync of {n} Secrets", op.check_alive)
-        res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
-        if op.sweeps:
-            by_op["cold_first_sweep_timing"] = proxy.timing(op.started, op.sweeps[0][0])
-        cold = done_at - op.started
-        cold_counts = proxy.snapshot()
-        api = delta(apiserver_requests(kube), api_before)
-        res.update(cold_sync_seconds=round(cold, 2), raw_create_seconds=round(raw_create, 2),
-                   raw_create_loop_seconds=round(raw_loop, 2),
-                   cold_ratio=round(cold / raw_create, 2), sm_requests_cold=sum(cold_counts.values()),
-                   startup_to_ready_ms=round(ready_ms), cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
-        by_op["cold"] = delta(cold_counts, {})
-        by_op["cold_sm_seconds_in_moto"] = {k: round(v, 2) for k, v in proxy.time_snapshot().items()}
-        by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
-        sweep0 = op.sweeps[0][1] if op.sweeps else None
-        log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, first sweep {sweep0}, requests {by_op['cold']}, "
-            f"seconds inside moto {by_op['cold_sm_seconds_in_moto']}, kube-apiserver requests {by_op['cold_kube_api_requests']}")
-
-        # 5. One sweep with nothing changed: counts between two consecutive sweep lines.
-        idx = len(op.sweeps)
-        _, line0, c0 = op.wait_sweep(idx)
-        _, line1, c1 = op.wait_sweep(idx + 1)
-        by_op["resync_unchanged"] = delta(c1, c0)
-        res["sm_requests_resync_unchanged"] = sum(by_op["resync_unchanged"].values())
-        log(f"unchanged sweep {line1}: {by_op['resync_unchanged']}")
-        res["rss_mb"] = round(op.rss_mb(), 1)
-        res["heap_used_mb"] = round(op.heap_used_mb(), 1)
-        res["rss_anon_mb"] = round(op.status("RssAnon") / 1024, 1)
-        res["rss_file_mb"] = round(op.status("RssFile") / 1024, 1)
-        res["threads"] = op.status("Threads")
-        if a.nmt:
-            res["native_memory_mb"] = op.native_memory_mb(os.path.join(os.path.dirname(a.java), "jcmd"))
-            log(f"native memory (NMT committed, MB): {res['native_memory_mb']}; rss {res['rss_mb']} MB")
-
-        # 6. One sweep after 1% of the keys changed (written right after a sweep line).
-        changed = bench_sites[:max(1, n // 100)]
-        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, "v1"))),
-                 changed, 8)
-        _, line2, c2 = op.wait_sweep(idx + 2)
-        by_op["resync_changed"] = delta(c2, c1)
-        res["sm_requests_resync_changed"] = sum(by_op["resync_changed"].values())
-        watch.wait(lambda d: all(d.get(f"sites-{s}") == payload(s, "v1") for s in changed), 60,
-                   "the changed keys after the sweep", op.check_alive)
-        log(f"changed sweep ({len(changed)} keys) {line2}: {by_op['resync_changed']}")
-
-        # 7. Fresh opt-ins, one at a time.
-        c = proxy.snapshot()
-        lat = []
-        for s in optin_sites:
-            t = time.monotonic()
-            kube.annotate(f"sites-{s}", {OPT_IN: "enabled"})
-            done_at = watch.wait(lambda d: d.get(f"sites-{s}") == payload(s), 60, f"fresh opt-in sites-{s}",
-                                 namespaces=[f"sites-{s}"])
-            lat.append((done_at - t) * 1000)
-        by_op["annotate"] = delta(proxy.snapshot(), c)
-        res["annotate_to_secret_ms_p50"] = round(statistics.median(lat))
-        res["annotate_to_secret_ms_p99"] = round(pct(lat, 99))
-        log(f"fresh opt-ins: p50 {res['annotate_to_secret_ms_p50']} ms, p99 {res['annotate_to_secret_ms_p99']} ms, "
-            f"max {max(lat):.0f} ms; requests {by_op['annotate']}")
-
-        # 8. Force-syncs, one at a time: new upstream value, then the annotation.
-        c = proxy.snapshot()
-        lat = []
-        for k, s in enumerate(bench_sites[-samples:]):
-            tag = f"fs{k}-{uuid.uuid4().hex[:8]}"
-            sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, tag)))
-            t = time.monotonic()
-            kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
-            done_at = watch.wait(lambda d: d.get(f"sites-{s}") == payload(s, tag), 60, f"force-sync of sites-{s}",
-                                 namespaces=[f"sites-{s}"])
-            lat.append((done_at - t) * 1000)
-            expected[f"sites-{s}"] = payload(s, tag)
-        by_op["force_sync"] = delta(proxy.snapshot(), c)
-        res["force_sync_ms_p50"] = round(statistics.median(lat))
-        res["force_sync_ms_p99"] = round(pct(lat, 99))
-        log(f"force-syncs: p50 {res['force_sync_ms_p50']} ms, p99 {res['force_sync_ms_p99']} ms, "
-            f"max {max(lat):.0f} ms; requests {by_op['force_sync']}")
-
-        # 8b. Force-sync bursts: 20 namespaces annotated at the same moment (20 threads behind a
-        # barrier), 3 rounds with new upstream values; each latency runs from its own annotation to
-        # the watch event of its Secret.
-        burst_sites = bench_sites[:20]
-        c = proxy.snapshot()
-        lat = []
-        for r in range(3):
-            tag = f"burst{r}-{uuid.uuid4().hex[:8]}"
-            parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build",
-                                                   SecretString=json.dumps(payload(s, tag))), burst_sites, 8)
-            holding, barrier = threading.Barrier(len(burst_sites)), threading.Barrier(len(burst_sites))
-            started = {}
-
-            def annotate_at_once(s, tag=tag, holding=holding, barrier=barrier, started=started):
-                # Each thread's connection is opened (TLS handshake) before the barrier, so the
-                # latencies measure the operator, not 20 Python handshakes contending for the GIL:
-                # 20 connections held at once are 20 in the client's pool, all open for the PATCHes.
-                held = kube.hold_connection(f"sites-{s}")
-                holding.wait()
-                held.read()
-                barrier.wait()
-                started[s] = time.monotonic()
-                kube.annotate(f"sites-{s}", {FORCE_SYNC: tag})
-
-            parallel(annotate_at_once, burst_sites, len(burst_sites))
-            watch.wait(lambda d, tag=tag: all(d.get(f"sites-{s}") == payload(s, tag) for s in burst_sites), 60,
-                       "20 simultaneous force-syncs", op.check_alive)
-            with watch.cond:
-                lat += [(watch.when[f"sites-{s}"] - started[s]) * 1000 for s in burst_sites]
-        by_op["force_sync_20_at_once"] = delta(proxy.snapshot(), c)
-        res["force_sync_20_at_once_ms_p50"] = round(statistics.median(lat))
-        res["force_sync_20_at_once_ms_p99"] = round(pct(lat, 99))
-        log(f"20 simultaneous force-syncs x3: p50 {res['force_sync_20_at_once_ms_p50']} ms, p99 "
-            f"{res['force_sync_20_at_once_ms_p99']} ms; requests {by_op['force_sync_20_at_once']}")
-
-        # 8c. Force-sync of the whole fleet: right after a sweep line, every key gets a new value in
-        # moto, then all N namespaces are annotated (16 threads). force_sync_all_seconds runs from
-        # the first annotation until every Secret shows its new value; the requests are counted over
-        # the same span (a ListSecrets in it would mean a sweep ran meanwhile: see requests_by_phase).
-        idx = len(op.sweeps)
-        op.wait_sweep(idx)
-        tag = f"all-{uuid.uuid4().hex[:8]}"
-        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, tag))),
-                 bench_sites, 8)
-        c = proxy.snapshot()
-        t = time.monotonic()
-        parallel(lambda s: kube.annotate(f"sites-{s}", {FORCE_SYNC: tag}), bench_sites)
-        annotated = time.monotonic() - t
-        done_at = watch.wait_matching({f"sites-{s}": payload(s, tag) for s in bench_sites}, 600,
-                                      f"force-sync of all {n}", op.check_alive)
-        by_op["force_sync_all"] = delta(proxy.snapshot(), c)
-        res["force_sync_all_seconds"] = round(done_at - t, 2)
-        res["sm_requests_force_sync_all"] = sum(by_op["force_sync_all"].values())
-        res["force_sync_all_annotate_seconds"] = round(annotated, 2)
-        log(f"force-sync of all {n}: annotated in {annotated:.1f}s, every Secret new after "
-            f"{res['force_sync_all_seconds']}s; requests {by_op['force_sync_all']}")
-        if a.quick:
-            raise StopEarly("--quick: stopped after the force-syncs")
-
-        # 9. A fresh opt-in while a sweep rewrites every Secret: change 100% of the keys after a sweep
-        # line; annotate one namespace the moment the next sweep's first ListSecrets reaches the
-        # proxy (extra figure), and a second one when half of the N Secrets have been rewritten,
-        # i.e. in the middle of the sweep's writes (new_optin_during_resync_ms).
-        idx = len(op.sweeps)
-        op.wait_sweep(idx)
-        t = time.monotonic()
-        parallel(lambda s: sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(payload(s, "all"))),
-                 bench_sites, 8)
-        log(f"{n} keys changed in moto in {time.monotonic() - t:.1f}s")
-        expected = {f"sites-{s}": payload(s, "all") for s in bench_sites}
-        base = proxy.snapshot()
-        deadline = time.monotonic() + 3 * resync
-        while proxy.snapshot().get("ListSecrets", 0) == base.get("ListSecrets", 0):
-            if time.monotonic() > deadline:
-                raise RuntimeError("next sweep never started")
-            time.sleep(0.005)
-        t_list = time.monotonic()
-        kube.annotate(f"sites-{late_sites[0]}", {OPT_IN: "enabled"})
-        watch.wait_matching(expected, 300, "half of the 100% change", op.check_alive, at_least=n // 2)
-        t_half = time.monotonic()
-        kube.annotate(f"sites-{late_sites[1]}", {OPT_IN: "enabled"})
-        d1 = watch.wait(lambda d: d.get(f"sites-{late_sites[1]}") == payload(late_sites[1]), 120,
-                        "opt-in in the middle of the sweep's writes", namespaces=[f"sites-{late_sites[1]}"])
-        d0 = watch.wait(lambda d: d.get(f"sites-{late_sites[0]}") == payload(late_sites[0]), 120,
-                        "opt-in at the sweep's start", namespaces=[f"sites-{late_sites[0]}"])
-        rewritten_then = len(watch.matching)
-        all_done = watch.wait_matching(expected, 600, "the 100% change", op.check_alive)
-        _, line_all, c_all = op.wait_sweep(idx + 1)
-        res["new_optin_during_resync_ms"] = round((d1 - t_half) * 1000)
-        res["new_optin_at_sweep_start_ms"] = round((d0 - t_list) * 1000)
-        by_op["resync_all_changed_timing"] = proxy.timing(t_list - 0.5, all_done)
-        by_op["resync_all_changed"] = delta(c_all, base)
-        log(f"100%-changed sweep {line_all}: opt-in annotated at its first ListSecrets -> Secret in "
-            f"{res['new_optin_at_sweep_start_ms']} ms; annotated with {n // 2} of {n} rewritten -> Secret in "
-            f"{res['new_optin_during_resync_ms']} ms (by then {rewritten_then} rewritten); all {n} Secrets "
-            f"rewritten {all_done - t_list:.1f}s after the sweep started; requests {by_op['resync_all_changed']}")
-        res["rss_mb_peak"] = round(op.rss_mb(), 1)
-
-        # 10. Warm restart: every Secret in sync, the process replaced (every rollout does this). The
-        # listing must settle every site: no per-key read. Counted from launch to 3 s after the first
-        # sweep line (the deferred reconciles run right after it).
-        op.stop()
-        op = None
-        proxy.reset()
-        op = Operator(jvm_cmd, a.jar, a.log_dir, env, [f"--build-secrets-resync-period={resync}s"], proxy, "bench-warm")
-        op.wait_ready()
-        op.wait_sweep(0)
-        time.sleep(3)
-        by_op["warm_restart"] = proxy.snapshot()
-        res["sm_requests_warm_restart"] = sum(by_op["warm_restart"].values())
-        log(f"warm restart: {by_op['warm_restart']}")
-        op.stop()
-        op = None
-
-        # 10b. Change events (issue 13): an SQS queue filled by an EventBridge rule, wired as
-        # docs/operations.md does, on the test bed's moto. SQS goes to moto directly (the proxy counts
-        # Secrets Manager only); resync 15m, so only the events explain a change within seconds.
-        region = os.environ["AWS_REGION"]
-        sqs = boto3.client("sqs", endpoint_url=moto_url, region_name=region)
-        eventbridge = boto3.client("events", endpoint_url=moto_url, region_name=region)
-        qname = f"bench-change-events-{uuid.uuid4().hex[:8]}"
-        qurl = sqs.create_queue(QueueName=qname)["QueueUrl"]
-        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        eventbridge.put_rule(Name=qname, EventPattern=json.dumps(EVENT_PATTERN))
-        eventbridge.put_targets(Rule=qname, Targets=[{"Id": "build-secrets-operator", "Arn": qarn}])
-        op = Operator(jvm_cmd, a.jar, a.log_dir, dict(env, AWS_ENDPOINT_URL_SQS=moto_url),
-                      ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"], proxy, "bench-events")
-        op.wait_ready()
-        op.wait_sweep(0)
-        time.sleep(3)
-        # One key changed at a time: from the upstream write to the Secret's watch event.
-        latencies = []
-        for s in bench_sites[:samples]:
-            want = payload(s, "event")
-            sm.put_secret_value(SecretId=f"sites/{s}/build", SecretString=json.dumps(want))
-            t0 = time.monotonic()
-            eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", f"sites/{s}/build")])
-            seen = watch.wait(lambda d, ns=f"sites-{s}", w=want: d.get(ns) == w, 30, f"event for {s}",
-                              op.check_alive, [f"sites-{s}"])
-            latencies.append((seen - t0) * 1000)
-        res["upstream_change_to_secret_ms_p50"] = round(pct(latencies, 50), 1)
-        res["upstream_change_to_secret_ms_p99"] = round(pct(latencies, 99), 1)
-        log(f"change events, one key at a time ({samples}): p50 {res['upstream_change_to_secret_ms_p50']} ms, "
-            f"p99 {res['upstream_change_to_secret_ms_p99']} ms")
-        # A burst: one event for each of the N keys, all waiting in the queue when the leader starts
-        # (so they arrive faster than it drains them, as 1,000 events within a second would; PutEvents
-        # on moto is far slower than that, so publishing live would measure a trickle). The keys are
-        # unchanged, so the start-up listing reads nothing: every read counted is the events'.
-        op.stop()
-        op = None
-        keys = [f"sites/{s}/build" for s in bench_sites]
-        t0 = time.monotonic()
-        parallel(lambda i: eventbridge.put_events(Entries=[cloudtrail_entry("PutSecretValue", k) for k in keys[i:i + 10]]),
-                 range(0, len(keys), 10), 8)
-        log(f"change events, burst: {n} events queued in {time.monotonic() - t0:.1f}s")
-        proxy.reset()
-        op = Operator(jvm_cmd, a.jar, a.log_dir, dict(env, AWS_ENDPOINT_URL_SQS=moto_url),
-                      ["--build-secrets-resync-period=15m", f"--change-events-queue-url={qurl}"], proxy,
-                      "bench-events-burst")
-        op.wait_ready()
-        applied = dict(name="deco_operator_buildsecrets_change_events_total", outcome="applied")
-        deadline = time.monotonic() + 600
-        t0 = time.monotonic()
-        while op.metric(**applied) < n:
-            op.check_alive()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"only {op.metric(**applied)} of {n} events applied in 600 s")
-            time.sleep(0.1)
-        burst_s = time.monotonic() - t0
-        time.sleep(2)
-        by_op["event_burst"] = proxy.snapshot()
-        res["sm_requests_event_burst"] = sum(v for k, v in by_op["event_burst"].items() if k != "ListSecrets")
-        res["event_burst_seconds"] = round(burst_s, 2)
-        log(f"change events, burst of {n} queued events: applied in {burst_s:.2f}s, requests {by_op['event_burst']} "
-            f"(ListSecrets is the start-up listing)")
-        # Idle: long polling only.
-        receives = dict(name="deco_operator_buildsecrets_change_event_queue_requests_total", operation="receive")
-        r0 = op.metric(**receives)
-        time.sleep(60)
-        res["sqs_requests_idle_per_minute"] = int(op.metric(**receives) - r0)
-        log(f"change events, idle: {res['sqs_requests_idle_per_minute']} SQS receives in 60 s")
-        op.stop()
-        op = None
-        eventbridge.remove_targets(Rule=qname, Ids=["build-secrets-operator"])
-        eventbridge.delete_rule(Name=qname)
-        sqs.delete_queue(QueueUrl=qurl)
-
-        # 11. Leader failover: two replicas with leader election; the leader is stopped (SIGTERM
-        # hands the Lease over at once) and the standby takes over with warm caches. Counted from
-        # the stop to 3 s after the new leader's first sweep line.
-        lease = ["--leader-elect", "--leader-election-namespace=default",
-                 f"--leader-election-id=bench-{uuid.uuid4().hex[:8]}", f"--build-secrets-resync-period={resync}s"]
-        first = Operator(jvm_cmd, a.jar, a.log_dir, env, lease, proxy, "bench-leader-a")
-        first.wait_ready()
-        first.wait_sweep(0)
-        op = Operator(jvm_cmd, a.jar, a.log_dir, env, lease, proxy, "bench-leader-b")
-        op.wait_ready()
-        time.sleep(3)
-        c = proxy.snapshot()
-        first.stop()
-        op.wait_sweep(0)
-        time.sleep(3)
-        by_op["leader_failover"] = delta(proxy.snapshot(), c)
-        res["sm_requests_leader_failover"] = sum(by_op["leader_failover"].values())
-        log(f"leader failover: {by_op['leader_failover']}")
-
-        if a.no_get_mode:
-            raise StopEarly("--no-get-mode: per-key mode not measured")
-        # Opt the extra namespaces out again, so per-key mode reads exactly the N bench keys. A bulk
-        # opt-out of about half the fleet is over the deletion budget: each deletion is approved, by
-        # the Secret's UID, as `approve-deletions` does.
-        for s in optin_sites + late_sites:
-            secret = kube.secret(f"sites-{s}")
-            change = {OPT_IN: None, FORCE_SYNC: None}
-            if secret:
-                change[APPROVAL] = secret["metadata"]["uid"]
-            kube.annotate(f"sites-{s}", change)
-        watch.wait(lambda d: len(d) == n, 60, "opted-out Secrets to be deleted")
-        op.stop()
-        op = None
-
-        # 12. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread
-        # over N/50 s; each key is then read again after P +-10%. Counting over
-        # [first read + P/2, first read + 3P/2) sees exactly one later read of every key, provided
-        # the start-up spread is under 0.4 P: hence P = max(20 s, N/20 s + 5 s).
-        period = max(resync, math.ceil(n / 20) + 5)
-        proxy.reset()
-        op = Operator(jvm_cmd, a.jar, a.log_dir, env,
-                      ["--change-detection=get", f"--build-secrets-resync-period={period}s"], proxy, "bench-get")
-        op.wait_ready()
-        deadline = time.monotonic() + 300
-        while proxy.snapshot().get("GetSecretValue", 0) == 0:
-            op.check_alive()
-            if time.monotonic() > deadline:
-                raise RuntimeError("per-key mode never read")
-            time.sleep(0.01)
-        t_first = time.monotonic()
-        time.sleep(period / 2)
-        c = proxy.snapshot()
-        by_op["get_mode_startup"] = c
-        time.sleep(t_first + 1.5 * period - time.monotonic())
-        by_op["get_mode_one_period"] = delta(proxy.snapshot(), c)
-        res["sm_requests_resync_unchanged_get_mode"] = sum(by_op["get_mode_one_period"].values())
-        res["get_mode_period_seconds"] = period
-        log(f"per-key mode, start-up reads {c}; over one {period}s period: {by_op['get_mode_one_period']}")
-    except StopEarly as stop:
-        log(str(stop))
-    finally:
-        if op is not None:
-            op.stop()
-        proxy.close()
-
-    log("requests by operation, per phase: " + json.dumps(by_op))
-    log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
-    order = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "sm_requests_cold",
-             "sm_requests_resync_unchanged", "sm_requests_resync_changed", "sm_requests_warm_restart",
-             "sm_requests_leader_failover", "sm_requests_resync_unchanged_get_mode",
-             "cpu_seconds_cold", "rss_mb", "heap_used_mb", "threads", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99", "force_sync_ms_p50",
-             "force_sync_ms_p99", "force_sync_20_at_once_ms_p50", "force_sync_all_seconds", "sm_requests_force_sync_all",
-             "new_optin_during_resync_ms", "startup_to_ready_ms",
-             "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99", "sm_requests_event_burst",
-             "sqs_requests_idle_per_minute"]
-    out = {k: res.get(k) for k in order}
-    out.update({k: v for k, v in res.items() if k not in out})
-    out["requests_by_phase"] = by_op
-    print(json.dumps(out), flush=True)
+    bench = Bench(ap.parse_args())
+    bench.run()
+    bench.report()
 
 
 if __name__ == "__main__":

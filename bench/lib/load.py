@@ -31,7 +31,7 @@ from bench import OPT_IN, Kube, Operator, Proxy, SecretWatch, log, parallel, pay
 
 def scrape(op):
     """The backlog gauges and heap from the operator's /metrics."""
-    _, body = op.http(op.metrics_port, "/metrics")
+    body = op.scrape()
     out = {"queue": 0.0, "executing": 0.0, "heap_mb": bench.heap_mb(body), "gauges": 0}
     for name, _, value in bench.samples(body, "operator_sdk_reconciliations_"):
         if name.startswith("operator_sdk_reconciliations_queue_size"):

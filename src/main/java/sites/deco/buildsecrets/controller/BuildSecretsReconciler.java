@@ -102,7 +102,7 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   private volatile FleetSweep sweep;
   /** The list-mode sweep, kept while fallen back to per-key reads so it can take over again. */
   private FleetSweep listSweep;
-  /** Upstream change events (issue 13); null when no queue is configured. */
+  /** Upstream change events; null when no queue is configured. */
   private final ChangeFeed changeFeed;
   private final ChangeEventMetrics changeEventMetrics;
   private ChangeEventConsumer changeEvents;

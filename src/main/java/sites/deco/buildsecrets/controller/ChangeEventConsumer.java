@@ -34,7 +34,7 @@ import sites.deco.buildsecrets.sync.SyncRules;
 import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 
 /**
- * Turns upstream change events into targeted reads (issue 13). Only the leader runs it, beside the
+ * Turns upstream change events into targeted reads. Only the leader runs it, beside the
  * sweep, which stays the safety net. One thread long-polls the queue (20 s waits, 10 messages);
  * when messages come it keeps receiving without waiting until the queue is drained or a round is
  * full, so a burst is coalesced: each key is read once per round, 20 keys per batch read, every

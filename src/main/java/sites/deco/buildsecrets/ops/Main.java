@@ -231,7 +231,7 @@ public final class Main implements Callable<Integer> {
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the
     // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
     LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);
-    // Change events (issue 13): opened only with a queue URL and an enabled backend.
+    // Change events: opened only with a queue URL and an enabled backend.
     ChangeEventMetrics eventMetrics = source == null || config.changeEventsQueueUrl() == null
         ? null : new ChangeEventMetrics(registry);
     ChangeFeed feed = eventMetrics == null ? null : changeEvents.open(config.awsCallTimeout(), eventMetrics::request);

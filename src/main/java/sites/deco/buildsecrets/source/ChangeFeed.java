@@ -5,7 +5,7 @@ import java.util.Collection;
 import java.util.List;
 
 /**
- * A queue of upstream change hints (issue 13): each message says that some key may have changed.
+ * A queue of upstream change hints: each message says that some key may have changed.
  * A hint is never the truth: the consumer reads the key and applies the ordinary rule table.
  * Messages are taken out of sight when received and come back unless deleted, so a message is
  * deleted only once its read has been applied or found to need nothing.

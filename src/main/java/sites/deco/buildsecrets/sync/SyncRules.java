@@ -4,8 +4,8 @@ import sites.deco.buildsecrets.source.Printable;
 import sites.deco.buildsecrets.source.Upstream;
 
 /**
- * The rule table: the seed's nine rows plus ours, as one pure function of the namespace, the local
- * Secret and the upstream answer. Read it against the table in the README. It decides what should
+ * The rule table, as one pure function of the namespace, the local Secret and the upstream
+ * answer. Read it against the table in the README. It decides what should
  * happen; whether a budgeted deletion may happen now is the deletion guard's call, made when the
  * delete is about to be sent ({@link DeletionGuard}), so the command line shows the same plan the
  * operator executes.

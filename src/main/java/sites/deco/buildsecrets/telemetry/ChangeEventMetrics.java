@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Meters of the change-event consumer (issue 13), under {@code deco_operator_buildsecrets_*}. Every
+ * Meters of the change-event consumer, under {@code deco_operator_buildsecrets_*}. Every
  * label is from a bounded set; nothing per tenant, nothing from a message.
  */
 public final class ChangeEventMetrics {

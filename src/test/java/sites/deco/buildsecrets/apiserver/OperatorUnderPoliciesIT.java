@@ -21,7 +21,7 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * The seed's test plan with the operator running as the chart's ServiceAccount under the shipped
+ * The demo's test plan with the operator running as the chart's ServiceAccount under the shipped
  * admission policies (and the chart's RBAC): every write it makes passes the operator-identity
  * policy, hand edits are refused at admission for ordinary users, and a break-glass edit is
  * still reverted, as the second line of defence.

@@ -17,7 +17,7 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * The safety core on a real API server (issue 10): every deletion of a managed Secret is
+ * The safety core on a real API server: every deletion of a managed Secret is
  * budgeted, a wrong region deletes nothing in any order, a warm restart reads nothing, and drift
  * made while no operator watched is repaired.
  */

@@ -20,7 +20,7 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * Upstream changes reach the Secret through AWS's change events (issue 13), on the built jar: the
+ * Upstream changes reach the Secret through AWS's change events, on the built jar: the
  * test bed's moto serves Secrets Manager, EventBridge and SQS; each test wires a rule to a queue as
  * docs/operations.md does and publishes CloudTrail-shaped events through EventBridge. The resync
  * period is 15 minutes and nothing is force-synced, so only the events can explain a change

@@ -19,8 +19,8 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * The shipped alert rules and dashboard query only metrics that exist: the built jar runs the seed
- * test plan's paths (create, force-synced update, invalid payload, missing key, hand-made Secret,
+ * The shipped alert rules and dashboard query only metrics that exist: the built jar runs the demo's
+ * test plan paths (create, force-synced update, invalid payload, missing key, hand-made Secret,
  * opt-out), completes a change-detection sweep, and its /metrics must then hold every metric name
  * that chart/monitoring/rules.yaml and chart/monitoring/dashboard.json select.
  */
@@ -50,7 +50,7 @@ class MonitoringE2EIT {
 
   @Test
   void everyMetricTheRulesAndTheDashboardQueryIsExported() throws java.io.IOException {
-    // The seed plan's paths, one site each.
+    // The test plan's paths, one site each.
     String synced = Sites.fresh("mon-synced");
     sites.putUpstream(synced, "{\"A\":\"" + CANARY + "\"}");
     sites.createNamespace(synced, "enabled");

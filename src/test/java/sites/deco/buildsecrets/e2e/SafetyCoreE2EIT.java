@@ -19,7 +19,7 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * The safety core with the built jar (issue 10): a mistyped opt-in annotation in the environment,
+ * The safety core with the built jar: a mistyped opt-in annotation in the environment,
  * another region in per-key mode with every namespace force-synced, and drift made while no
  * operator ran. Each starts from a fleet the jar itself wrote.
  */

@@ -22,7 +22,7 @@ import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
- * The seed's test plan, and more, against the built jar run as a process with default names
+ * The demo's test plan, and more, against the built jar run as a process with default names
  * ({@code sites-<site>}, {@code sites/<site>/build}). Every value carries a canary that must never
  * reach the operator's output, which runs at DEBUG.
  */
@@ -53,7 +53,7 @@ class SeedTestPlanE2EIT {
   static OperatorProcess startOperatorUnready(String... extraFlags) {
     // TRACE: the most any library may print; the payload loggers stay capped at INFO.
     // The plan deletes several Secrets within minutes (opt-outs, upstream removals): a budget that
-    // lets it, since the plan is about the seed's rows; the guard has suites of its own.
+    // lets it, since the plan is about the rule table; the guard has suites of its own.
     List<String> flags = new ArrayList<>(List.of("--log-level=trace", "--log-format=json", "--deletion-budget-min=50"));
     flags.addAll(List.of(extraFlags));
     OperatorProcess p = OperatorProcess.start(bed, "seed-plan", Map.of(), flags.toArray(String[]::new));

@@ -211,7 +211,7 @@ class DeletionGuardTest {
     guard = guard(BUDGET);
   }
 
-  /** The new process's first pass: every opted-in key read present again. */
+  /** The new process's first sweep: every opted-in key read present again. */
   private void everyKeyReadAgain() {
     census.values().stream().filter(FleetCensus.Member::optedIn).forEach(m -> store.noteRead(m.namespace(), FOUND,
         clock.instant()));

@@ -7,7 +7,7 @@ import sites.deco.buildsecrets.source.ChangeFeed;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.aws.ChangeEventQueue;
 
-/** The change-events queue flag (issue 13), shared by the operator and {@code doctor}. */
+/** The change-events queue flag, shared by the operator and {@code doctor}. */
 public final class ChangeEventsOptions {
 
   @Option(names = "--change-events-queue-url", paramLabel = "URL",
