@@ -1,8 +1,5 @@
 package sites.deco.buildsecrets.ops.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,12 +8,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
-import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.source.UpstreamWriter;
 import sites.deco.buildsecrets.sync.KeyDiff;
@@ -32,51 +25,26 @@ import sites.deco.buildsecrets.sync.KeyDiff;
             + "against the version stored before it, computed by reading the versions. Never a value.",
         "Exit 0 on success, 1 when the key is missing or unreadable, 2 on usage errors."})
 public final class EnvHistoryCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   @Spec CommandSpec spec;
-  @Mixin NamingOptions namingOptions;
-  @Mixin SourceOptions sourceOptions;
-
-  @Parameters(index = "0", paramLabel = "SITE", description = "The site, or its namespace <prefix><site>.")
-  String site;
-
-  @Option(names = {"-o", "--output"}, defaultValue = "text", description = "text or json (default text).")
-  HandOverSupport.Format output;
+  @Mixin EnvRead.Options options;
 
   @Override
-  public Integer call() throws Exception {
-    CliSupport.quietLogging();
-    Naming naming = namingOptions.naming();
-    String key = naming.upstreamKey(EnvSite.siteOf(naming, site));
-    PrintWriter out = spec.commandLine().getOut();
-    Map<String, Object> json = new LinkedHashMap<>();
-    json.put("key", key);
-    List<String> lines = new ArrayList<>();
-    String problem = null;
-    try (UpstreamWriter reader = sourceOptions.openWriter(sourceOptions.tokenBucket())) {
+  public Integer call() {
+    return EnvRead.run(spec, options, (reader, key, lines, json) -> {
       if (reader.current(key) == null) {
-        problem = "upstream key " + key + " does not exist";
-      } else {
-        List<UpstreamWriter.Version> versions = reader.versions(key);
-        List<Map<String, Object>> rows = rows(versions);
-        json.put("versions", rows);
-        lines.add(String.format("%-36s  %-24s  %-24s  %s", "VERSION", "STORED", "LABELS", "CHANGE"));
-        for (int i = 0; i < rows.size(); i++) {
-          List<String> stages = versions.get(i).stages();
-          lines.add(String.format("%-36s  %-24s  %-24s  %s", versions.get(i).id(), versions.get(i).created(),
-              stages.isEmpty() ? "-" : String.join(",", stages), rows.get(i).get("change")));
-        }
+        return "upstream key " + key + " does not exist";
       }
-    } catch (SourceException e) {
-      problem = "reading " + key + " failed, " + e.getMessage();
-    }
-    if (problem != null) {
-      json.put("error", problem);
-      lines.add("error: " + problem);
-    }
-    print(out, output, lines, json);
-    return problem == null ? 0 : 1;
+      List<UpstreamWriter.Version> versions = reader.versions(key);
+      List<Map<String, Object>> rows = rows(versions);
+      json.put("versions", rows);
+      lines.add(String.format("%-36s  %-24s  %-24s  %s", "VERSION", "STORED", "LABELS", "CHANGE"));
+      for (int i = 0; i < rows.size(); i++) {
+        List<String> stages = versions.get(i).stages();
+        lines.add(String.format("%-36s  %-24s  %-24s  %s", versions.get(i).id(), versions.get(i).created(),
+            stages.isEmpty() ? "-" : String.join(",", stages), rows.get(i).get("change")));
+      }
+      return null;
+    });
   }
 
   /** One row per version, newest first, each compared with the version stored before it. */
@@ -107,19 +75,5 @@ public final class EnvHistoryCommand implements Callable<Integer> {
       rows.add(row);
     }
     return rows;
-  }
-
-  /** Text lines, or the JSON object, on {@code out}. */
-  static void print(PrintWriter out, HandOverSupport.Format format, List<String> lines, Map<String, Object> json) {
-    if (format == HandOverSupport.Format.json) {
-      try {
-        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
-      } catch (JsonProcessingException e) {
-        throw new IllegalStateException("plain JSON", e);
-      }
-    } else {
-      lines.forEach(out::println);
-    }
-    out.flush();
   }
 }

@@ -77,9 +77,15 @@ final class EnvReport {
     if (!warnings.isEmpty()) {
       fields.put("warnings", warnings);
     }
+    print(out, format, lines, fields);
+    return failedAfterWrite ? 1 : status.exit;
+  }
+
+  /** Text lines, or the JSON object, on {@code out}. */
+  static void print(PrintWriter out, HandOverSupport.Format format, List<String> lines, Map<String, Object> json) {
     if (format == HandOverSupport.Format.json) {
       try {
-        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(fields));
+        out.println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(json));
       } catch (JsonProcessingException e) {
         throw new IllegalStateException("the report is plain JSON", e);
       }
@@ -87,6 +93,5 @@ final class EnvReport {
       lines.forEach(out::println);
     }
     out.flush();
-    return failedAfterWrite ? 1 : status.exit;
   }
 }
