@@ -73,15 +73,20 @@ class EnvE2EIT {
 
   // ---- vocabulary ----------------------------------------------------------------------------
 
-  /** Runs {@code env args...} with the test bed's environment, this class's naming, and {@code extra}. */
-  private static CliRun env(Map<String, String> extra, String... args) {
+  /** Runs the jar with {@code args}, the test bed's environment, this class's naming, and {@code extra}. */
+  private static CliRun cli(Map<String, String> extra, String... args) {
     Map<String, String> all = new HashMap<>(bed.env());
     all.put("BUILD_SECRETS_NAMESPACE_PREFIX", sites.naming.namespacePrefix());
     all.put("BUILD_SECRETS_KEY_TEMPLATE", sites.naming.keyTemplate());
     all.putAll(extra);
+    return CliRun.of(all, OUTPUTS, 180, args);
+  }
+
+  /** Runs {@code env args...}. */
+  private static CliRun env(Map<String, String> extra, String... args) {
     List<String> command = new ArrayList<>(List.of("env"));
     command.addAll(List.of(args));
-    return CliRun.of(all, OUTPUTS, 180, command.toArray(String[]::new));
+    return cli(extra, command.toArray(String[]::new));
   }
 
   private static CliRun env(String... args) {
@@ -327,5 +332,23 @@ class EnvE2EIT {
     ReliabilityRecord.passed(AREA, "env rollback while another writer stores a new version between its read and its "
         + "move", "the conditional AWSCURRENT move failed: exit 1 naming the concurrent write, the other write stayed "
         + "current");
+  }
+
+  @Test
+  void doctorAsEditorChecksWhatEnvNeedsAsThisIdentity() throws IOException {
+    String site = syncedSite("env-doctor", Map.of("TOKEN", CANARY));
+    CliRun r = cli(Map.of(), "doctor", "--site", site, "--as-editor");
+    assertThat(r.exit()).as(r.toString()).isZero();
+    assertThat(r.out())
+        .contains("OK    RBAC: patch namespaces named " + sites.ns(site))
+        .contains("OK    RBAC: get secrets named build-secrets in namespace " + sites.ns(site))
+        .contains("OK    AWS identity: arn:aws:sts::123456789012:user/moto")
+        .contains("OK    upstream key " + sites.key(site) + ": readable (GetSecretValue), version "
+            + sites.currentVersion(site))
+        .contains("OK    versions of " + sites.key(site) + ": 1 listed and read")
+        .contains("Not tried (only a write could tell): secretsmanager:PutSecretValue")
+        .doesNotContain("FAIL")
+        .doesNotContain("RBAC: create coordination.k8s.io/leases");
+    assertThat(cli(Map.of(), "doctor", "--as-editor").exit()).as("--as-editor needs --site").isEqualTo(2);
   }
 }
