@@ -228,15 +228,24 @@ class EnvE2EIT {
     assertThat(sites.currentVersion(site)).isNotEqualTo(v1);
     assertThat(sites.secret(site)).isNull();
 
+    String handMade = Sites.fresh("env-hand-made"); // no upstream key: the operator creates no Secret of its own
+    sites.createNamespace(handMade, Naming.OPT_IN_VALUE);
+    bed.admin().secrets().inNamespace(sites.ns(handMade)).resource(new io.fabric8.kubernetes.api.model.SecretBuilder()
+        .withNewMetadata().withName("build-secrets").endMetadata().withStringData(Map.of("MINE", CANARY)).build()).create();
+    CliRun notOwned = env("set", handMade, "B=@" + file(CANARY));
+    assertThat(notOwned.exit()).as(notOwned.toString()).isEqualTo(1);
+    assertThat(notOwned.out()).contains("refused: Secret build-secrets in " + sites.ns(handMade) + " is hand-made "
+        + "(not-owned): the operator leaves it alone until it is adopted (see adopt)");
+
     String created = Sites.fresh("env-new");
     sites.createNamespace(created, Naming.OPT_IN_VALUE);
     CliRun create = env("set", created, "FIRST=@" + file(CANARY));
     assertThat(create.exit()).as(create.toString()).isZero();
     assertThat(create.out()).contains("read: the key does not exist: it will be created");
     awaitSecret(created, Map.of("FIRST", CANARY), sites.currentVersion(created));
-    ReliabilityRecord.passed(AREA, "env set on a namespace that is not opted in, then with --force; on a site "
-        + "without a key", "refused naming the annotation, nothing written; --force wrote upstream only and requested "
-        + "no sync; a missing key was created and delivered");
+    ReliabilityRecord.passed(AREA, "env set on a namespace that is not opted in, then with --force; on a site whose "
+        + "Secret is hand-made; on a site without a key", "refused naming the annotation or the hand-made Secret, nothing "
+        + "written; --force wrote upstream only and requested no sync; a missing key was created and delivered");
   }
 
   @Test

@@ -4,11 +4,13 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 /**
  * The site an {@code env} command names (by site or by namespace), its upstream key, and whether the
- * operator delivers a write there: only to a namespace that exists and is opted in.
+ * operator delivers a write there: only to a namespace that exists and is opted in, and whose Secret
+ * is absent or the operator's.
  *
  * @param deliveryRefusal why the operator would not deliver a write now, null when it would
  */
@@ -36,6 +38,9 @@ record EnvSite(String site, String namespace, String key, String deliveryRefusal
           : ref.terminating() ? "namespace " + namespace + " is being deleted"
           : !ref.optedIn() ? "namespace " + namespace + " is not opted in (annotation " + naming.managedAnnotation()
               + (ref.optInValue() == null ? " is absent" : " is not exactly '" + Naming.OPT_IN_VALUE + "'") + ")"
+          : LocalSecret.of(client.secrets().inNamespace(namespace).withName(naming.secretName()).get(), naming)
+              instanceof LocalSecret.Unowned ? "Secret " + naming.secretName() + " in " + namespace + " is hand-made "
+              + "(not-owned): the operator leaves it alone until it is adopted (see adopt)"
           : null;
     } catch (KubernetesClientException e) {
       refusal = "namespace " + namespace + " could not be read (" + CliSupport.describe(e) + ")";
