@@ -32,6 +32,7 @@ import sites.deco.buildsecrets.ops.cli.AdoptCommand;
 import sites.deco.buildsecrets.ops.cli.ApproveDeletionsCommand;
 import sites.deco.buildsecrets.ops.cli.ChangeEventsOptions;
 import sites.deco.buildsecrets.ops.cli.DoctorCommand;
+import sites.deco.buildsecrets.ops.cli.EnvCommand;
 import sites.deco.buildsecrets.ops.cli.DeletionLedgerOptions;
 import sites.deco.buildsecrets.ops.cli.LeaseOptions;
 import sites.deco.buildsecrets.ops.cli.NamingOptions;
@@ -55,7 +56,7 @@ import sites.deco.buildsecrets.sync.SiteStore;
     sortOptions = false,
     usageHelpWidth = 120,
     subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class, ApproveDeletionsCommand.class,
-        AdoptCommand.class, ReleaseCommand.class},
+        AdoptCommand.class, ReleaseCommand.class, EnvCommand.class},
     description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
         + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
 public final class Main implements Callable<Integer> {

@@ -1,9 +1,12 @@
 package sites.deco.buildsecrets.source;
 
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Writes to the upstream store, for the {@code adopt} command only. The operator never holds one:
+ * Writes to the upstream store, for the {@code adopt} and {@code env} commands only (and the version
+ * reads they need). The operator never holds one:
  * it reads through {@link Source} and stays read-only upstream. Calls run with the credentials of
  * the person who runs the command. Every write is conditional on what was read, so a value
  * written by someone else meanwhile (a rotation) is never replaced. Nothing here logs or returns a
@@ -67,6 +70,36 @@ public interface UpstreamWriter extends AutoCloseable {
    *     that removes it; null when none is left
    */
   record Replaced(String version, String leftOver) {}
+
+  /**
+   * Makes the existing {@code version} current again, only if {@code readVersion} is still current:
+   * otherwise nothing moves and {@link ConcurrentWrite} says so.
+   */
+  void makeCurrent(String key, String version, String readVersion) throws SourceException, ConcurrentWrite;
+
+  /** The current version, read; null when the key does not exist. */
+  Version current(String key) throws SourceException;
+
+  /**
+   * The versions the store still holds for {@code key} (labelled or not), newest first, each read:
+   * a value stays inside its {@link Version#payload()} and is never returned as text.
+   */
+  List<Version> versions(String key) throws SourceException;
+
+  /** Adds {@code tags} to {@code key}, replacing the values of tags it has already. */
+  void tag(String key, Map<String, String> tags) throws SourceException;
+
+  /** Who these calls run as (an AWS caller ARN), for the tags a write leaves. */
+  String caller() throws SourceException;
+
+  /**
+   * @param id the version id
+   * @param created when it was stored, null when unknown
+   * @param stages its staging labels, e.g. AWSCURRENT
+   * @param payload what it holds, checked by {@link PayloadParser} as the operator would read it:
+   *     {@link Upstream.Found} or {@link Upstream.Invalid}
+   */
+  record Version(String id, Instant created, List<String> stages, Upstream payload) {}
 
   @Override
   default void close() {}

@@ -22,16 +22,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.testbed.ClientCerts;
-import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.GuardedBed;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.TestBed;
@@ -565,26 +562,10 @@ class AdoptE2EIT {
    * hung one loses its connection and the SDK retries it).
    */
   private static CliRun adoptWhileUpstreamHangs(int hangFrom, Runnable meanwhile, String... args) throws Exception {
-    try (FaultProxy slow = new FaultProxy(bed.env.get("TESTBED_MOTO_URL"))) {
-      slow.inject(FaultProxy.Mode.HANG, n -> n >= hangFrom);
-      List<String> all = new ArrayList<>(List.of(args));
-      all.add("--aws-call-timeout=90s");
-      // On a thread of its own: the common pool (one thread on two cores) serves the kube client's answers.
-      CompletableFuture<CliRun> run = new CompletableFuture<>();
-      Thread.ofPlatform().daemon().name("adopt-race").start(() -> {
-        try {
-          run.complete(cli(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url()), all.toArray(String[]::new)));
-        } catch (RuntimeException e) {
-          run.completeExceptionally(e);
-        }
-      });
-      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-          .until(() -> slow.injected(FaultProxy.Mode.HANG) >= 1 || run.isDone());
-      assertThat(run.isDone()).as("adopt waits on upstream").isFalse();
-      meanwhile.run();
-      slow.heal();
-      return run.get(120, TimeUnit.SECONDS);
-    }
+    List<String> all = new ArrayList<>(List.of(args));
+    all.add("--aws-call-timeout=90s");
+    return CliRun.whileUpstreamHangs(bed.env.get("TESTBED_MOTO_URL"), hangFrom, meanwhile,
+        env -> cli(env, all.toArray(String[]::new)));
   }
 
   private static void tenantEdits(String namespace, java.util.function.UnaryOperator<Secret> edit) {

@@ -1,13 +1,20 @@
 package sites.deco.buildsecrets.e2e;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import sites.deco.buildsecrets.testbed.FaultProxy;
 import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
@@ -46,6 +53,34 @@ record CliRun(int exit, String out, String err) {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * A run whose Secrets Manager calls go through a proxy on which the {@code hangFrom}-th call and
+   * those after it hang: once one hangs, {@code meanwhile} runs (a concurrent write), the proxy heals
+   * and the finished run is returned. {@code run} gets the environment that points at the proxy; give
+   * it a call timeout longer than the wait.
+   */
+  static CliRun whileUpstreamHangs(String motoUrl, int hangFrom, Runnable meanwhile,
+      Function<Map<String, String>, CliRun> run) throws Exception {
+    try (FaultProxy slow = new FaultProxy(motoUrl)) {
+      slow.inject(FaultProxy.Mode.HANG, n -> n >= hangFrom);
+      CompletableFuture<CliRun> done = new CompletableFuture<>();
+      // On a thread of its own: the common pool (one thread on two cores) serves the kube client's answers.
+      Thread.ofPlatform().daemon().name("cli-race").start(() -> {
+        try {
+          done.complete(run.apply(Map.of("AWS_ENDPOINT_URL_SECRETS_MANAGER", slow.url())));
+        } catch (RuntimeException e) {
+          done.completeExceptionally(e);
+        }
+      });
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+          .until(() -> slow.injected(FaultProxy.Mode.HANG) >= 1 || done.isDone());
+      assertThat(done.isDone()).as("the command waits on upstream").isFalse();
+      meanwhile.run();
+      slow.heal();
+      return done.get(120, TimeUnit.SECONDS);
     }
   }
 }

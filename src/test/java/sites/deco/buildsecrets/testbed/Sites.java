@@ -60,6 +60,25 @@ public final class Sites {
     }
   }
 
+  /** The version AWSCURRENT is on. */
+  public String currentVersion(String site) {
+    return sm.getSecretValue(r -> r.secretId(key(site))).versionId();
+  }
+
+  /** Every version the key holds (labelled or not) and its staging labels. */
+  public Map<String, List<String>> versionStages(String site) {
+    Map<String, List<String>> out = new TreeMap<>();
+    sm.listSecretVersionIds(r -> r.secretId(key(site)).includeDeprecated(true)).versions()
+        .forEach(v -> out.put(v.versionId(), v.versionStages()));
+    return out;
+  }
+
+  public Map<String, String> upstreamTags(String site) {
+    Map<String, String> out = new TreeMap<>();
+    sm.describeSecret(r -> r.secretId(key(site))).tags().forEach(t -> out.put(t.key(), t.value()));
+    return out;
+  }
+
   public void deleteUpstream(String site, boolean scheduled) {
     sm.deleteSecret(r -> {
       r.secretId(key(site));

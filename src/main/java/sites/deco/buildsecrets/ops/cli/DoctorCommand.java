@@ -59,6 +59,10 @@ public final class DoctorCommand implements Callable<Integer> {
   @Option(names = "--site", paramLabel = "SITE", description = "Also read this site's upstream key.")
   String site;
 
+  @Option(names = "--as-editor", description = "With --site: check what the env command needs as this identity (a "
+      + "build variables editor: AWS reads, identity, the namespace's sync) in place of what the operator needs.")
+  boolean asEditor;
+
   @Mixin LeaseOptions leaseOptions;
 
   @Mixin DeletionLedgerOptions deletionLedger;
@@ -107,6 +111,9 @@ public final class DoctorCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--site: '" + site + "' is not a site name");
     }
     PrintWriter out = spec.commandLine().getOut();
+    if (asEditor) {
+      return editor(naming, out);
+    }
     List<DoctorCheck> checks = new ArrayList<>();
     List<DoctorCheck> adoptRbac = new ArrayList<>();
     Upstream answer = null;
@@ -155,6 +162,23 @@ public final class DoctorCommand implements Callable<Integer> {
     return checks.stream().allMatch(DoctorCheck::ok) ? 0 : 1;
   }
 
+  private int editor(Naming naming, PrintWriter out) {
+    if (site == null) {
+      throw new IllegalArgumentException("--as-editor needs --site SITE");
+    }
+    List<DoctorCheck> checks = new ArrayList<>();
+    try (KubernetesClient client = new KubernetesClientBuilder().build()) {
+      if (kubeApi(client, checks)) {
+        checks.addAll(EditorChecks.kube(client, naming, naming.namespacePrefix() + site));
+      }
+    }
+    checks.addAll(EditorChecks.aws(sourceOptions, naming.upstreamKey(site)));
+    out.print(DoctorCheck.render(checks));
+    out.print(EditorChecks.untried(naming.upstreamKey(site)));
+    out.flush();
+    return checks.stream().allMatch(DoctorCheck::ok) ? 0 : 1;
+  }
+
   private static boolean kubeApi(KubernetesClient client, List<DoctorCheck> checks) {
     String where = String.valueOf(client.getMasterUrl());
     try {
@@ -169,7 +193,7 @@ public final class DoctorCommand implements Callable<Integer> {
     }
   }
 
-  private static DoctorCheck rbac(KubernetesClient client, Permission p) {
+  static DoctorCheck rbac(KubernetesClient client, Permission p) {
     SelfSubjectAccessReview review = new SelfSubjectAccessReviewBuilder()
         .withNewSpec()
         .withResourceAttributes(new ResourceAttributesBuilder()

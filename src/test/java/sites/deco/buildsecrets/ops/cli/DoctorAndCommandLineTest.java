@@ -60,13 +60,31 @@ class DoctorAndCommandLineTest {
 
   @Test
   void subcommandsShareTheOperatorsNamingFlags() {
-    for (String sub : List.of("status", "sync", "doctor")) {
-      Run help = run(sub, "--help");
+    for (List<String> sub : List.of(List.of("status"), List.of("sync"), List.of("doctor"), List.of("env", "list"),
+        List.of("env", "set"), List.of("env", "unset"), List.of("env", "history"), List.of("env", "rollback"))) {
+      List<String> args = new java.util.ArrayList<>(sub);
+      args.add("--help");
+      Run help = run(args.toArray(String[]::new));
       assertThat(help.exit()).isZero();
       assertThat(help.out()).contains("--namespace-prefix", "BUILD_SECRETS_NAMESPACE_PREFIX", "--key-template",
           "--secret-name", "--managed-by-label", "--aws-call-timeout");
     }
-    assertThat(run("--help").out()).contains("status", "sync", "doctor");
+    assertThat(run("--help").out()).contains("status", "sync", "doctor", "env");
+  }
+
+  @Test
+  void envUsageErrorsExitTwoBeforeAnyCallAndNeverEchoAValue() {
+    String canary = CliFixtures.CANARY;
+    for (String[] args : List.of(new String[] {"env", "set", "acme", canary}, new String[] {"env", "set", "acme"},
+        new String[] {"env", "set", "acme", "A=@/nonexistent/" + "file"}, new String[] {"env", "unset", "acme"},
+        new String[] {"env", "rollback", "acme"}, new String[] {"env", "rollback", "acme", "--to", "v1", "--previous"},
+        new String[] {"env", "set", "a/b", "A=1"}, new String[] {"env"},
+        new String[] {"env", "set", "acme", "A=1", "--wait-timeout", "soon"})) {
+      Run r = run(args);
+      assertThat(r.exit()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);
+      assertThat(r.out() + r.err()).doesNotContain(canary);
+    }
+    assertThat(run("env", "set", "--help").out()).contains("shell history").contains("KEY=@FILE");
   }
 
   @Test

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.source.PayloadRule;
+import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.source.UpstreamWriter;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
@@ -13,13 +15,14 @@ import software.amazon.awssdk.services.secretsmanager.SecretsManagerClient;
 import software.amazon.awssdk.services.secretsmanager.model.InvalidParameterException;
 
 /**
- * adopt's conditional replacement against the test bed's Secrets Manager (moto, run as dev/testbed
- * runs it), through the real SDK: the current version moves only from the version read, and a
- * rotation made meanwhile stays current with no private label left behind.
+ * The conditional writes of adopt and env against the test bed's Secrets Manager (moto, run as
+ * dev/testbed runs it), through the real SDK: the current version moves only from the version read
+ * (a replacement or a move back), a rotation made meanwhile stays current with no private label left
+ * behind, and versions read newest first.
  */
 class AwsUpstreamWriterIT {
   private static final SecretsManagerClient SM = TestBed.get().secretsManager();
-  private final UpstreamWriter writer = new AwsUpstreamWriter(SM);
+  private final UpstreamWriter writer = new AwsUpstreamWriter(SM, null); // STS: not called here
 
   private static String key() {
     return "writer-it/" + Sites.fresh("k") + "/build";
@@ -83,5 +86,40 @@ class AwsUpstreamWriterIT {
         .isInstanceOfSatisfying(InvalidParameterException.class, e -> assertThat(e.statusCode()).isEqualTo(400));
     assertThat(stages(key)).isEqualTo(before);
     assertThat(SM.getSecretValue(r -> r.secretId(key)).versionId()).isEqualTo(rotation);
+  }
+
+  @Test
+  void makeCurrentMovesBackOnlyFromTheVersionRead() throws Exception {
+    String key = key();
+    String v1 = SM.createSecret(r -> r.name(key).secretString("{\"A\":\"1\"}")).versionId();
+    String v2 = SM.putSecretValue(r -> r.secretId(key).secretString("{\"A\":\"2\"}")).versionId();
+
+    writer.makeCurrent(key, v1, v2);
+
+    assertThat(writer.currentVersion(key)).isEqualTo(v1);
+    assertThat(stages(key)).containsEntry(v1, List.of("AWSCURRENT")).containsEntry(v2, List.of("AWSPREVIOUS"));
+    String v3 = SM.putSecretValue(r -> r.secretId(key).secretString("{\"A\":\"3\"}")).versionId();
+    assertThatThrownBy(() -> writer.makeCurrent(key, v2, v1))
+        .isInstanceOfSatisfying(UpstreamWriter.ConcurrentWrite.class, e -> assertThat(e.current).isEqualTo(v3));
+    assertThat(writer.currentVersion(key)).isEqualTo(v3);
+  }
+
+  @Test
+  void versionsAreNewestFirstEachParsedByTheOperatorsRules() throws Exception {
+    String key = key();
+    String v1 = SM.createSecret(r -> r.name(key).secretString("{\"A\":\"1\"}")).versionId();
+    String v2 = SM.putSecretValue(r -> r.secretId(key).secretString("{\"A\":2}")).versionId();
+    String v3 = SM.putSecretValue(r -> r.secretId(key).secretString("{\"A\":\"3\"}")).versionId();
+
+    List<UpstreamWriter.Version> versions = writer.versions(key);
+
+    assertThat(versions).extracting(UpstreamWriter.Version::id).containsExactly(v3, v2, v1);
+    assertThat(versions.get(0).stages()).containsExactly("AWSCURRENT");
+    assertThat(versions.get(0).created()).isNotNull();
+    assertThat(versions.get(0).payload()).isInstanceOf(Upstream.Found.class);
+    assertThat(versions.get(1).payload()).isInstanceOfSatisfying(Upstream.Invalid.class,
+        i -> assertThat(i.rule()).isEqualTo(PayloadRule.NON_STRING_VALUE));
+    assertThat(writer.current(key).id()).isEqualTo(v3);
+    assertThat(writer.current("writer-it/absent/build")).isNull();
   }
 }
