@@ -3,7 +3,6 @@ package sites.deco.buildsecrets.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
@@ -143,24 +142,25 @@ class NodeE2EIT {
     DeletionLedger.State ledgerBefore = ledger().load();
     double droppedBefore = metric("deco_operator_buildsecrets_events_dropped_total");
 
-    // Every Event written into the namespace from here on (the watch starts at the list's version).
+    // Every Event written into the namespace from here on (the watch starts at the list's version),
+    // and the namespace's phases as the namespace controller takes it down.
     List<String> written = new CopyOnWriteArrayList<>();
+    List<String> phases = new CopyOnWriteArrayList<>();
     String version = bed.admin().v1().events().inNamespace(ns).list().getMetadata().getResourceVersion();
-    try (Watch watch = bed.admin().v1().events().inNamespace(ns).withResourceVersion(version).watch(new Watcher<>() {
-      @Override
-      public void eventReceived(Action action, Event e) {
-        if (action == Action.ADDED || action == Action.MODIFIED) {
-          written.add(e.getReason() + " by " + e.getReportingComponent());
-        }
-      }
-
-      @Override
-      public void onClose(WatcherException cause) {}
-    })) {
+    try (Watch events = bed.admin().v1().events().inNamespace(ns).withResourceVersion(version).watch(
+            watcher((action, e) -> {
+              if (action != Watcher.Action.DELETED) { // the namespace controller deletes the old ones
+                written.add(action + " " + e.getReason() + " by " + e.getReportingComponent());
+              }
+            }));
+        Watch namespace = bed.admin().namespaces().withField("metadata.name", ns).watch(
+            watcher((action, n) -> phases.add(action == Watcher.Action.DELETED ? "gone" : n.getStatus().getPhase())))) {
       bed.admin().namespaces().withName(ns).delete();
-      await().atMost(Duration.ofSeconds(90)).until(() -> bed.admin().namespaces().withName(ns).get() == null);
+      await().atMost(Duration.ofSeconds(90)).until(() -> phases.contains("gone"));
     }
 
+    assertThat(phases).as("namespace phases").contains("Terminating").last().isEqualTo("gone");
+    assertThat(bed.admin().namespaces().withName(ns).get()).isNull();
     assertThat(sites.secret(site)).isNull();
     assertThat(written).as("Events written into the namespace while it was deleted").isEmpty();
     assertThat(ledger().load().sent()).as("budgeted deletions in the ledger").isEqualTo(ledgerBefore.sent());
@@ -186,6 +186,18 @@ class NodeE2EIT {
       Map<String, String> data = Sites.decoded(sites.secret(site));
       return data != null && BuilderJob.expected(data).sha256().equals(want);
     });
+  }
+
+  private static <T> Watcher<T> watcher(java.util.function.BiConsumer<Watcher.Action, T> onEvent) {
+    return new Watcher<>() {
+      @Override
+      public void eventReceived(Action action, T resource) {
+        onEvent.accept(action, resource);
+      }
+
+      @Override
+      public void onClose(WatcherException cause) {}
+    };
   }
 
   private static ConfigMapDeletionLedger ledger() {
