@@ -79,7 +79,7 @@ class NodeE2EIT {
 
     assertThat(build(SITE)).isEqualTo(BuilderJob.expected(upstream));
     ReliabilityRecord.passed(AREA, "Builder Job (envFrom build-secrets, optional) after the first sync",
-        "the container gets exactly the upstream keys as variables, values intact (digest match)");
+        "The container gets exactly the upstream keys as variables, values intact (digest match)");
   }
 
   @Test
@@ -97,7 +97,7 @@ class NodeE2EIT {
     assertThat(seen.sha256()).isNotEqualTo(BuilderJob.expected(upstream).sha256());
     upstream = changed;
     ReliabilityRecord.passed(AREA, "Upstream value changed and a key added, then force-sync",
-        "the next builder Job sees the new key set and the new digest");
+        "The next builder Job sees the new key set and the new digest");
   }
 
   @Test
@@ -108,7 +108,7 @@ class NodeE2EIT {
 
     assertThat(build(SITE)).isEqualTo(BuilderJob.none());
     ReliabilityRecord.passed(AREA, "Site opted out (annotation removed), then a builder Job",
-        "the managed Secret is deleted; the Job starts and completes with none of the variables (optional: true)");
+        "The managed Secret is deleted; the Job starts and completes with none of the variables (optional: true)");
   }
 
   @Test
@@ -127,7 +127,7 @@ class NodeE2EIT {
 
     assertThat(build(site)).isEqualTo(BuilderJob.expected(big));
     ReliabilityRecord.passed(AREA, "A value at the per-variable limit (KEY=value and its NUL: 131,072 bytes)",
-        "the builder container starts and gets it intact (digest match)");
+        "The builder container starts and gets it intact (digest match)");
   }
 
   @Test
@@ -170,7 +170,7 @@ class NodeE2EIT {
     assertThat(operator.output().lines().filter(l -> l.contains(ns))
         .filter(l -> l.contains("\"WARN\"") || l.contains("\"ERROR\""))).isEmpty();
     ReliabilityRecord.passed(AREA, "Site namespace deleted with the namespace controller running",
-        "the namespace goes (Terminating, then gone) with its managed Secret; no budgeted deletion, no Event written into it, no warning");
+        "The namespace goes (Terminating, then gone) with its managed Secret; no budgeted deletion, no Event written into it, no warning");
   }
 
   // ---- helpers ----
