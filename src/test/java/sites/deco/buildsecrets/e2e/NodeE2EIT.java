@@ -7,11 +7,15 @@ import io.fabric8.kubernetes.client.Watch;
 import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -132,6 +136,43 @@ class NodeE2EIT {
 
   @Test
   @Order(5)
+  void buildsStartedWhileTheSecretIsUpdatedAllStartWithOneWholeVersion() throws Exception {
+    String site = Sites.fresh("churn");
+    List<Map<String, String>> versions = new ArrayList<>();
+    versions.add(Map.of("DEPLOY_KEY", token(), "REGION", "eu"));
+    sites.putUpstream(site, json(versions.getFirst()));
+    sites.createNamespace(site, Naming.OPT_IN_VALUE);
+    awaitSecretHolds(site, versions.getFirst());
+
+    List<CompletableFuture<BuilderJob.Seen>> builds = new ArrayList<>();
+    try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      for (int i = 1; i <= 3; i++) {
+        builds.add(CompletableFuture.supplyAsync(() -> build(site), pool));
+        // The change lands while this build's pod is being started.
+        int started = i;
+        await().atMost(BUILD).until(() -> bed.admin().pods().inNamespace(sites.ns(site)).list().getItems().size() >= started);
+        Map<String, String> next = Map.of("DEPLOY_KEY", token(), "REGION", i % 2 == 0 ? "eu" : "us", "ROUND", "r" + i);
+        versions.add(next);
+        sites.putUpstream(site, json(next));
+        sites.forceSync(site);
+        awaitSecretHolds(site, next);
+      }
+      builds.add(CompletableFuture.supplyAsync(() -> build(site), pool));
+      List<BuilderJob.Seen> whole = versions.stream().map(BuilderJob::expected).toList();
+      List<Integer> seen = new ArrayList<>();
+      for (CompletableFuture<BuilderJob.Seen> b : builds) {
+        assertThat(b.get()).as("a build's variables are one upstream version, never a mix").isIn(whole);
+        seen.add(whole.indexOf(b.get()));
+      }
+      System.out.println("builds started during updates saw upstream versions " + seen);
+    }
+    assertThat(builds.getLast().get()).isEqualTo(BuilderJob.expected(versions.getLast()));
+    ReliabilityRecord.passed(AREA, "Builder Jobs started while the Secret is updated (3 upstream changes, each force-synced)",
+        "Every Job starts and completes; each sees one whole upstream version (its digest), never a mix; the last sees the latest");
+  }
+
+  @Test
+  @Order(6)
   void aDeletedNamespaceGoesWithItsSecretUnbudgetedAndQuiet() throws Exception {
     String site = Sites.fresh("gone");
     Map<String, String> payload = Map.of("API_KEY", token());
