@@ -6,7 +6,11 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -17,6 +21,7 @@ import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
+import sites.deco.buildsecrets.testbed.TestBed;
 
 /**
  * A site's build as builders run it: a Job whose container takes {@code build-secrets} through
@@ -26,19 +31,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * not loopback, so container logs are never fetched): no value ever leaves the container.
  */
 final class BuilderJob {
-  /** Set in every container by the runtime, the kubelet or the shell; none is a Secret key here. */
-  private static final String NOT_FROM_THE_SECRET = "^(HOME|HOSTNAME|PATH|PWD|SHLVL|KUBERNETES_[A-Z0-9_]*)$";
-  /**
-   * The digest is over {@code NAME=value\n} for each name in byte order, exactly as {@link #digest}
-   * computes it. A POSIX shell drops variables whose names are not shell names, so the keys used
-   * with this image must be shell names (and only those reach {@code eval}).
-   */
-  private static final String SCRIPT = """
-      set -eu
-      names=$(awk 'BEGIN { for (k in ENVIRON) print k }' | grep -Ev '%s' | LC_ALL=C sort || true)
-      digest=$(for n in $names; do eval "v=\\${$n}"; printf '%%s=%%s\\n' "$n" "$v"; done | sha256sum | cut -d' ' -f1)
-      printf 'names=%%s\\nsha256=%%s\\n' "$(echo $names | tr ' ' ',')" "$digest" >/dev/termination-log
-      """.formatted(NOT_FROM_THE_SECRET);
+  /** dev/lib/builder-report.sh, which dev/demo runs too; {@link #expected} computes its digest. */
+  private static final Path SCRIPT = TestBed.repoRoot().resolve("dev/lib/builder-report.sh");
   private static final AtomicInteger COUNTER = new AtomicInteger();
 
   /** What one build saw: the variable names (sorted) and the digest of their values. */
@@ -68,7 +62,7 @@ final class BuilderJob {
         .withName("build")
         .withImage(image)
         .withImagePullPolicy("Never")
-        .withCommand("/bin/sh", "-c", SCRIPT)
+        .withCommand("/bin/sh", "-c", script())
         .addNewEnvFrom().withNewSecretRef("build-secrets", true).endEnvFrom()
         .endContainer()
         .endSpec()
@@ -86,6 +80,14 @@ final class BuilderJob {
           + (terminated == null ? pod.getStatus().getPhase() : terminated.getReason() + " exit " + terminated.getExitCode()));
     }
     return parse(terminated.getMessage());
+  }
+
+  private static String script() {
+    try {
+      return Files.readString(SCRIPT);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static boolean isTrue(Integer count) {
