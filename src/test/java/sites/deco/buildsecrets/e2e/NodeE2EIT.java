@@ -26,6 +26,7 @@ import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.PayloadParser;
 import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionLedger;
+import sites.deco.buildsecrets.testbed.ChangeEventsWiring;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;
 import sites.deco.buildsecrets.testbed.Sites;
 import sites.deco.buildsecrets.testbed.TestBed;
@@ -33,9 +34,10 @@ import sites.deco.buildsecrets.testbed.TestBed;
 /**
  * The product's purpose, end to end on a real node: a node-mode test bed of this class's own
  * ({@code dev/testbed up --node}: kubelet, containerd, kube-scheduler and kube-controller-manager
- * with the namespace controller), the built jar as one process with default names, and builder
- * Jobs ({@link BuilderJob}) that report which variables reached them. Values never leave the
- * containers: each build reports names and one digest, compared with the digest of upstream.
+ * with the namespace controller), the built jar as one process with default names and change
+ * events wired as docs/operations.md does, and builder Jobs ({@link BuilderJob}) that report which
+ * variables reached them. Values never leave the containers: each build reports names and one
+ * digest, compared with the digest of upstream.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NodeE2EIT {
@@ -48,6 +50,7 @@ class NodeE2EIT {
   static TestBed bed;
   static Sites sites;
   static OperatorProcess operator;
+  static ChangeEventsWiring events;
   static String image;
   /** The site the first three builds run in, and what its upstream holds now. */
   static final String SITE = Sites.fresh("build");
@@ -60,13 +63,18 @@ class NodeE2EIT {
     image = bed.env().get("TESTBED_BUILDER_IMAGE");
     assertThat(image).as("TESTBED_BUILDER_IMAGE in a node-mode env file").isNotBlank();
     sites = new Sites(bed, Naming.DEFAULTS);
-    operator = OperatorProcess.start(bed.env(), "node", "--deletion-ledger=" + LEDGER).awaitReady();
+    events = ChangeEventsWiring.create(bed, "node-e2e");
+    operator = OperatorProcess.start(bed.env(), "node", "--deletion-ledger=" + LEDGER,
+        "--change-events-queue-url=" + events.queueUrl()).awaitReady();
   }
 
   @AfterAll
   static void down() throws Exception {
     if (operator != null) {
       operator.close();
+    }
+    if (events != null) {
+      events.close();
     }
     if (privateBed != null) {
       privateBed.close();
@@ -106,6 +114,21 @@ class NodeE2EIT {
 
   @Test
   @Order(3)
+  void aChangeEventAloneReachesTheNextBuild() {
+    Map<String, String> changed = new TreeMap<>(upstream);
+    changed.put("SENTRY_DSN", token());
+    sites.putUpstream(SITE, json(changed));
+    events.publish("PutSecretValue", sites.key(SITE), false); // what CloudTrail records, via EventBridge and SQS
+    awaitSecretHolds(SITE, changed);
+
+    assertThat(build(SITE)).isEqualTo(BuilderJob.expected(changed));
+    upstream = changed;
+    ReliabilityRecord.passed(AREA, "Upstream value changed, change events on, no force-sync",
+        "The PutSecretValue event alone brings the change; the next builder Job sees the new digest");
+  }
+
+  @Test
+  @Order(4)
   void anOptedOutBuildStartsWithNone() {
     sites.annotate(SITE, Naming.DEFAULTS.managedAnnotation(), null);
     await().atMost(SYNC).until(() -> sites.secret(SITE) == null);
@@ -116,7 +139,7 @@ class NodeE2EIT {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void aValueAtThePerVariableLimitReachesTheBuildIntact() {
     String site = Sites.fresh("big");
     String key = "BIG";
@@ -135,7 +158,7 @@ class NodeE2EIT {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void buildsStartedWhileTheSecretIsUpdatedAllStartWithOneWholeVersion() throws Exception {
     String site = Sites.fresh("churn");
     List<Map<String, String>> versions = new ArrayList<>();
@@ -172,7 +195,7 @@ class NodeE2EIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aDeletedNamespaceGoesWithItsSecretUnbudgetedAndQuiet() throws Exception {
     String site = Sites.fresh("gone");
     Map<String, String> payload = Map.of("API_KEY", token());
