@@ -101,6 +101,8 @@ class ChartOnNodeE2EIT {
   @Test
   @Order(1)
   void helmInstallRunsTheShippedImageAndABuildSeesItsVariables() throws Exception {
+    // A test bed left running by an interrupted run is reused by PrivateBed.up: start from no release.
+    helm("uninstall", RELEASE, "--namespace", NAMESPACE, "--ignore-not-found", "--wait");
     helm("install", RELEASE, TestBed.repoRoot().resolve("chart").toString(), "--namespace", NAMESPACE,
         "--create-namespace", "-f", values.toString(), "--wait", "--timeout", "180s");
     Pod leader = awaitLeader(null);
