@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -147,6 +148,29 @@ class ChartOnNodeE2EIT {
 
   @Test
   @Order(3)
+  void aSecondReplicaOnTheSameHostNetworkNodeWaitsForThePorts() throws Exception {
+    helm("upgrade", RELEASE, TestBed.repoRoot().resolve("chart").toString(), "--namespace", NAMESPACE,
+        "-f", values.toString(), "--set", "replicaCount=2", "--wait", "--timeout", "180s");
+    Pod leader = awaitLeader(null);
+    Pod waiting = await().atMost(READY).until(() -> bed.admin().pods().inNamespace(NAMESPACE).list().getItems().stream()
+        .filter(p -> !p.getMetadata().getName().equals(leader.getMetadata().getName()))
+        .filter(p -> p.getStatus() != null && "Pending".equals(p.getStatus().getPhase())).findFirst().orElse(null),
+        Objects::nonNull);
+    await().atMost(SYNC).until(() -> bed.admin().v1().events().inNamespace(NAMESPACE)
+        .withField("involvedObject.name", waiting.getMetadata().getName()).list().getItems().stream()
+        .anyMatch(e -> "FailedScheduling".equals(e.getReason()) && e.getMessage().contains("free ports")));
+
+    String version = sites.secret(SITE).getMetadata().getResourceVersion();
+    bed.admin().pods().inNamespace(NAMESPACE).withName(leader.getMetadata().getName()).delete();
+    awaitLeader(leader.getMetadata().getName());
+    await().atMost(SYNC).until(() -> metrics().contains("deco_operator_buildsecrets_managed_secrets 1.0"));
+    assertThat(sites.secret(SITE).getMetadata().getResourceVersion()).isEqualTo(version);
+    ReliabilityRecord.passed(AREA, "Two replicas (the chart's default count) on one host-network node",
+        "The second stays Pending (FailedScheduling: no free ports); when the leader's pod goes, a pod takes its ports and the Lease; no managed Secret rewritten");
+  }
+
+  @Test
+  @Order(4)
   void helmUpgradeAndUninstallDeleteNoManagedSecretAndLeaveNothingBehind() throws Exception {
     String version = sites.secret(SITE).getMetadata().getResourceVersion();
     String before = awaitLeader(null).getMetadata().getName();
@@ -189,7 +213,7 @@ class ChartOnNodeE2EIT {
       Deployment d = bed.admin().apps().deployments().inNamespace(NAMESPACE).withName(RELEASE).get();
       boolean deploymentReady = d != null && d.getStatus() != null && Integer.valueOf(1).equals(d.getStatus().getReadyReplicas());
       return ready && deploymentReady ? pod : null;
-    }, java.util.Objects::nonNull);
+    }, Objects::nonNull);
   }
 
   private static String metrics() {
