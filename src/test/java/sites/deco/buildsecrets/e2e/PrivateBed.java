@@ -97,7 +97,8 @@ final class PrivateBed implements AutoCloseable {
     command.addAll(args);
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
-    if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+    // 900s: a cold `up --node` builds the node's binaries first.
+    if (!p.waitFor(900, TimeUnit.SECONDS) || p.exitValue() != 0) {
       throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
     }
   }
