@@ -11,7 +11,7 @@ public enum DeletionCause {
   NAMESPACE_DELETED("namespace deleted", false),
   OPTED_OUT("opt-out", true),
   UPSTREAM_MISSING("upstream missing", true),
-  KEYS_REMOVED("keys removed upstream", true);
+  KEYS_REMOVED("keys removed", true);
 
   private final String description;
   private final boolean budgeted;

@@ -400,7 +400,7 @@ public final class DeletionGuard {
     String describe() {
       return candidates() + " of " + population + " managed Secrets would be deleted"
           + (removingKeys > 0 ? " or lose keys" : "") + " (" + optedOut + " opt-out, " + missing + " upstream missing"
-          + (removingKeys > 0 ? ", " + removingKeys + " keys removed upstream" : "") + ")"
+          + (removingKeys > 0 ? ", " + removingKeys + " keys removed" : "") + ")"
           + (recent > 0 ? " and " + recent + " were deleted recently (or lost keys), within the budget window" : "");
     }
   }

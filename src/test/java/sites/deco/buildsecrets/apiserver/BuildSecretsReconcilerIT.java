@@ -10,6 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
 import sites.deco.buildsecrets.testbed.Sites;
@@ -29,7 +30,9 @@ class BuildSecretsReconcilerIT {
   static void start() {
     bed = TestBed.get();
     sites = new Sites(bed, Sites.isolated("rec"));
-    op = OperatorUnderTest.start(bed, sites.naming);
+    // Several tests here delete or strip Secrets on purpose; the guard has its own suites.
+    op = OperatorUnderTest.start(bed, sites.naming,
+        c -> c.withDeletionBudget(new OperatorConfig.DeletionBudget(10, 50)));
   }
 
   @AfterAll

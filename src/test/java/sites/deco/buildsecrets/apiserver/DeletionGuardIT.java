@@ -155,7 +155,7 @@ class DeletionGuardIT {
     await().during(QUIET).atMost(QUIET.plusSeconds(2))
         .until(() -> kept.stream().allMatch(s -> data(sites, s).equals(Map.of("A", s))));
     assertThat(sites.events(kept.get(0), "DeletionPaused")).extracting(e -> e.getMessage())
-        .anySatisfy(m -> assertThat(m).contains("keys removed upstream").contains("removed [A]")
+        .anySatisfy(m -> assertThat(m).contains("keys removed").contains("removed [A]")
             .contains("the Secret keeps its current data"));
 
     // A deliberate removal goes through per Secret, with an approval naming the Secret's state.

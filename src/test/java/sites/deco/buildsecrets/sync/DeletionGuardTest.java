@@ -1259,7 +1259,7 @@ class DeletionGuardTest {
         removesKeys(ns(i));
       }
 
-      assertThat(reason(admitRemoval(ns(3)))).contains("would be deleted or lose keys (0 opt-out, 0 upstream missing, 3 keys removed upstream)")
+      assertThat(reason(admitRemoval(ns(3)))).contains("would be deleted or lose keys (0 opt-out, 0 upstream missing, 3 keys removed)")
           .contains("3 were deleted recently").contains("over the deletion budget");
     }
 
