@@ -14,13 +14,11 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sites.deco.buildsecrets.config.GoDuration;
 import sites.deco.buildsecrets.config.Naming;
-import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.ChangeEvent;
 import sites.deco.buildsecrets.source.ChangeFeed;
 import sites.deco.buildsecrets.source.Source;
@@ -28,7 +26,6 @@ import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.SiteRef;
-import sites.deco.buildsecrets.sync.SiteState;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.SyncRules;
 import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
@@ -42,14 +39,13 @@ import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
  *
  * <p>An event is a hint, never the truth. Its key is mapped to a site namespace by the key
  * template; a key outside the template, a namespace that is not opted in, and a Secret the
- * operator does not own cost no read, and their messages are deleted. Every other answer is handed
- * to the namespace's reconcile exactly as the sweep hands its batch answers (noted in the site
- * store, held with the force-sync token it was read under, then triggered), so the ordinary rule
- * table and the deletion guard decide: a storm of DeleteSecret events cannot pass the budget.
+ * operator does not own cost no read, and their messages are deleted. Every other answer is noted
+ * in the site store and offered to {@link UpstreamAnswers}, as the sweep offers its batch answers,
+ * so the ordinary rule table and the deletion guard decide: a storm of DeleteSecret events cannot pass the budget.
  * Duplicates, reordering and stale events are harmless: each read says what upstream holds now.
  *
  * <p>A message is deleted only once its reconcile has taken the answer (the reconcile then writes
- * it, or holds it for its own retry) or it needed nothing; a failed read leaves it in the queue,
+ * it, or keeps it for its own retry), a newer read replaced it, or it needed nothing; a failed read leaves it in the queue,
  * to come back after its visibility timeout. A queue that is missing, denied or unreachable never
  * stops the operator: it is logged once per outage, counted, and polled again with backoff.
  * Malformed messages are counted and deleted; their content is never logged. Messages arrive
@@ -91,7 +87,7 @@ final class ChangeEventConsumer {
   private final Clock clock;
   private final Function<String, Optional<Namespace>> namespaceOf;
   private final Function<String, Secret> secretOf;
-  private final Consumer<String> trigger;
+  private final UpstreamAnswers answers;
   private final CompletableFuture<Void> cachesSynced;
   private final int waitSeconds;
 
@@ -107,7 +103,7 @@ final class ChangeEventConsumer {
 
   ChangeEventConsumer(ChangeFeed feed, Source source, Naming naming, SiteStore store, ChangeEventMetrics metrics,
       Clock clock, Function<String, Optional<Namespace>> namespaceOf, Function<String, Secret> secretOf,
-      Consumer<String> trigger, CompletableFuture<Void> cachesSynced, int waitSeconds) {
+      UpstreamAnswers answers, CompletableFuture<Void> cachesSynced, int waitSeconds) {
     this.feed = feed;
     this.source = source;
     this.naming = naming;
@@ -116,7 +112,7 @@ final class ChangeEventConsumer {
     this.clock = clock;
     this.namespaceOf = namespaceOf;
     this.secretOf = secretOf;
-    this.trigger = trigger;
+    this.answers = answers;
     this.cachesSynced = cachesSynced;
     this.waitSeconds = waitSeconds;
   }
@@ -252,19 +248,19 @@ final class ChangeEventConsumer {
     if (!running) {
       return; // stopping: nothing deleted, everything comes back to the next leader
     }
-    Map<String, Upstream> answers = read(byKey.keySet());
+    Map<String, Upstream> read = read(byKey.keySet());
     Instant now = clock.instant();
-    List<Pending> handedOff = new ArrayList<>();
+    List<HandedOff> handedOff = new ArrayList<>();
     for (Pending p : byKey.values()) {
-      Upstream answer = answers.get(p.key);
+      Upstream answer = read.get(p.key);
       if (answer == null || answer instanceof Upstream.Unreachable) {
         outcomes.computeIfAbsent("read_failed", o -> new Counted()).n += p.messages.size();
         continue; // left in the queue: redelivered after its visibility timeout, and read again
       }
       store.noteRead(p.site.namespace(), answer, now);
-      store.hold(p.site.namespace(), new SiteState.Held(answer, p.site.syncToken()), now);
-      trigger.accept(p.site.namespace());
-      handedOff.add(p);
+      UpstreamAnswer offered = new UpstreamAnswer(answer, p.site.syncToken(), UpstreamAnswer.Origin.CHANGE_EVENT);
+      answers.offer(p.site.namespace(), offered);
+      handedOff.add(new HandedOff(p, offered));
     }
     awaitTaken(handedOff, done, outcomes);
     outcomes.forEach((o, c) -> metrics.event(o, c.n));
@@ -323,57 +319,49 @@ final class ChangeEventConsumer {
     };
   }
 
-  /** Reads every key once, in batches when the source can; a failed batch leaves its keys unanswered. */
+  /** Reads every key once, in batches when the source can; a failed request leaves its keys unanswered. */
   private Map<String, Upstream> read(java.util.Set<String> keys) {
     if (keys.isEmpty()) {
       return Map.of();
     }
-    if (source instanceof BulkSource bulk) {
-      try {
-        return bulk.readAll(keys);
-      } catch (SourceException e) {
-        LOG.warn("reading {} keys named by change events failed ({}); their events are redelivered",
-            keys.size(), e.getMessage());
-        return Map.of();
-      }
+    try {
+      return source.readAll(keys);
+    } catch (SourceException e) {
+      LOG.warn("reading {} keys named by change events failed ({}); their events are redelivered",
+          keys.size(), e.getMessage());
+      return Map.of();
     }
-    Map<String, Upstream> out = new HashMap<>();
-    for (String key : keys) {
-      try {
-        out.put(key, source.read(key));
-      } catch (SourceException e) {
-        out.put(key, new Upstream.Unreachable(e.kind(), e.detail()));
-      }
-    }
-    return out;
   }
 
-  /** Waits until each reconcile took its answer; records latency and marks those messages done. */
-  private void awaitTaken(List<Pending> handedOff, List<ChangeFeed.Message> done, Map<String, Counted> outcomes)
+  /**
+   * Waits until each reconcile took its answer, or a newer answer replaced it (that reconcile then
+   * applies the newer read); records latency and marks those messages done. An answer dropped or
+   * still waiting at the deadline leaves its messages to redelivery.
+   */
+  private void awaitTaken(List<HandedOff> handedOff, List<ChangeFeed.Message> done, Map<String, Counted> outcomes)
       throws InterruptedException {
-    long deadline = System.nanoTime() + HAND_OFF_WAIT.toNanos();
-    List<Pending> waiting = new ArrayList<>(handedOff);
-    while (!waiting.isEmpty()) {
-      Instant now = clock.instant();
-      for (var it = waiting.iterator(); it.hasNext(); ) {
-        Pending p = it.next();
-        if (!store.holds(p.site.namespace())) {
-          it.remove();
-          done.addAll(p.messages);
-          outcomes.computeIfAbsent("applied", o -> new Counted()).n += p.messages.size();
-          p.messages.forEach(m -> metrics.latency(Duration.between(m.sent(), now)));
-        }
-      }
-      if (waiting.isEmpty() || System.nanoTime() > deadline || !running) {
-        break;
-      }
-      TimeUnit.MILLISECONDS.sleep(10);
+    CompletableFuture<?>[] fates = handedOff.stream().map(h -> h.answer().fate()).toArray(CompletableFuture[]::new);
+    try {
+      CompletableFuture.allOf(fates).get(HAND_OFF_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+      // what settled is counted below; the rest is redelivered
     }
-    if (!waiting.isEmpty()) {
-      LOG.debug("{} change-event answers not taken within {}; their events are redelivered", waiting.size(),
+    Instant now = clock.instant();
+    int untaken = 0;
+    for (HandedOff h : handedOff) {
+      UpstreamAnswer.Fate fate = h.answer().fate().getNow(UpstreamAnswer.Fate.DROPPED);
+      if (fate == UpstreamAnswer.Fate.DROPPED) {
+        untaken += h.pending().messages.size();
+        continue;
+      }
+      done.addAll(h.pending().messages);
+      outcomes.computeIfAbsent("applied", o -> new Counted()).n += h.pending().messages.size();
+      h.pending().messages.forEach(m -> metrics.latency(Duration.between(m.sent(), now)));
+    }
+    if (untaken > 0) {
+      LOG.debug("{} change events' answers not taken within {}; they are redelivered", untaken,
           GoDuration.format(HAND_OFF_WAIT));
-      outcomes.computeIfAbsent("read_failed", o -> new Counted()).n +=
-          waiting.stream().mapToInt(p -> p.messages.size()).sum();
+      outcomes.computeIfAbsent("read_failed", o -> new Counted()).n += untaken;
     }
   }
 
@@ -423,4 +411,6 @@ final class ChangeEventConsumer {
   }
 
   private record Pending(String key, SiteRef site, List<ChangeFeed.Message> messages) {}
+
+  private record HandedOff(Pending pending, UpstreamAnswer answer) {}
 }

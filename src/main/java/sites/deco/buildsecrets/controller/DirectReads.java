@@ -13,7 +13,6 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
@@ -21,7 +20,7 @@ import sites.deco.buildsecrets.source.Upstream;
 /**
  * The reconcilers' direct reads (force-syncs, fresh opt-ins, rechecks), coalesced: reads asked for
  * within a few milliseconds of each other go out together as one batch read of at most
- * {@link BulkSource#batchSize()} keys. The first reader of a batch waits while readers keep
+ * {@link Source#batchSize()} keys. The first reader of a batch waits while readers keep
  * joining (each within the window of the last) or an earlier read is still in flight, up to
  * {@link #MAX_WAIT}, unless the batch fills first; then it sends the batch and the others wait for
  * its answer. So a burst of force-syncs gathers into full batches by itself, while a lone read
@@ -46,7 +45,8 @@ final class DirectReads {
   static final Duration DENIED_PAUSE = Duration.ofMinutes(5);
 
   private final Source source;
-  private final BulkSource bulk;
+  /** False when the source reads one key per request: nothing to coalesce. */
+  private final boolean batching;
   private final long windowNanos;
   private final long maxWaitNanos;
   private final Clock clock;
@@ -70,7 +70,7 @@ final class DirectReads {
 
   DirectReads(Source source, Duration window, Duration maxWait, Clock clock) {
     this.source = source;
-    this.bulk = source instanceof BulkSource b && b.batchSize() > 1 ? b : null;
+    this.batching = source.batchSize() > 1;
     this.windowNanos = window.toNanos();
     this.maxWaitNanos = Math.max(windowNanos, maxWait.toNanos());
     this.clock = clock;
@@ -82,7 +82,7 @@ final class DirectReads {
    * @throws SourceException when the backend could not answer for this key
    */
   Upstream read(String key) throws SourceException {
-    if (bulk == null || windowNanos <= 0 || clock.instant().isBefore(batchingOffUntil)) {
+    if (!batching || windowNanos <= 0 || clock.instant().isBefore(batchingOffUntil)) {
       return source.read(key);
     }
     Batch batch;
@@ -97,7 +97,7 @@ final class DirectReads {
       batch = open;
       answer = batch.answers.computeIfAbsent(key, k -> new CompletableFuture<>());
       batch.lastArrival = System.nanoTime();
-      if (batch.answers.size() >= bulk.batchSize()) {
+      if (batch.answers.size() >= source.batchSize()) {
         open = null; // full: goes out now
         closed.signalAll();
       }
@@ -182,7 +182,7 @@ final class DirectReads {
     }
     Map<String, Upstream> answers = Map.of();
     try {
-      answers = bulk.readAll(keys);
+      answers = source.readAll(keys);
       LOG.debug("coalesced {} direct reads into one batch read", keys.size());
     } catch (SourceException e) {
       if (e.kind() == SourceException.Kind.ACCESS_DENIED) {

@@ -17,8 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -30,7 +28,6 @@ import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
-import sites.deco.buildsecrets.sync.SiteState;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.SiteRef;
@@ -38,8 +35,8 @@ import sites.deco.buildsecrets.sync.SiteRef;
 /**
  * Change detection for the whole fleet in {@code list} mode. Once per resync period (and once at
  * start-up) it lists every key's current version in pages of 100, compares it with the version
- * annotation of each managed Secret, reads only new or changed keys, 20 per request, and hands
- * each answer to that namespace's reconcile. An unchanged key costs no read and no write.
+ * annotation of each managed Secret, reads only new or changed keys, 20 per request, and offers
+ * each answer to {@link UpstreamAnswers}, which triggers that namespace's reconcile. An unchanged key costs no read and no write.
  *
  * <p>A listing may lag by minutes, so it never confirms anything on its own: every answer the rule
  * table sees was read directly. A managed Secret whose key is absent from the listing, and a site
@@ -55,8 +52,8 @@ import sites.deco.buildsecrets.sync.SiteRef;
  * in-sync fleet therefore costs the listing pages only, and a Secret edited while no operator was
  * watching is read and repaired.
  *
- * <p>Reads and hand-offs go in chunks of a few batches: the next chunk is read once the reconciles
- * of the one before last have started. The controller's work queue therefore never holds more than
+ * <p>Reads and offers go in chunks of a few batches: the next chunk is read once no more than one
+ * chunk of answers waits to be taken. The controller's work queue therefore never holds more than
  * about two chunks of sweep work (one being worked, one ready, so the threads never wait for a
  * read), and a fresh opt-in or a force-sync waits behind those, not behind the whole fleet.
  */
@@ -79,15 +76,14 @@ final class FleetSweep {
   private final Clock clock;
   private final Supplier<Stream<Namespace>> namespaces;
   private final Function<String, Secret> secretOf;
-  private final Consumer<String> trigger;
+  /** Where answers go, and reconciles are triggered. */
+  private final UpstreamAnswers answers;
   private final ModeSwitch modeSwitch;
   /** After each sweep: the deletion guard's upkeep; returns its summary of paused deletions, or null. */
   private final Supplier<String> guardUpkeep;
   private final int chunkSize;
   private final CompletableFuture<Void> cachesSynced;
 
-  /** The sweep thread while it waits for answers to be taken; unparked by the reconciles. */
-  private volatile Thread waitingForHandOff;
   /** Reconciles that came before the first listing and wait for it. */
   private final Set<String> deferred = ConcurrentHashMap.newKeySet();
   /** Namespaces the first sweep will answer, whose chunk is not read yet. */
@@ -106,7 +102,7 @@ final class FleetSweep {
   private volatile String lastListingError;
 
   FleetSweep(BulkSource source, Naming naming, SiteStore store, SyncMetrics metrics, Clock clock,
-      Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, Consumer<String> trigger,
+      Supplier<Stream<Namespace>> namespaces, Function<String, Secret> secretOf, UpstreamAnswers answers,
       ModeSwitch modeSwitch, Supplier<String> guardUpkeep, int chunkSize, CompletableFuture<Void> cachesSynced) {
     this.source = source;
     this.naming = naming;
@@ -115,7 +111,7 @@ final class FleetSweep {
     this.clock = clock;
     this.namespaces = namespaces;
     this.secretOf = secretOf;
-    this.trigger = trigger;
+    this.answers = answers;
     this.modeSwitch = modeSwitch;
     this.guardUpkeep = guardUpkeep;
     this.chunkSize = chunkSize;
@@ -182,15 +178,6 @@ final class FleetSweep {
         : null;
   }
 
-  /** A reconcile took a held answer: the sweep may hand off the next chunk. */
-  void answerTaken() {
-    // No lock on this path: sixteen reconcile threads taking answers would contend for it.
-    Thread waiting = waitingForHandOff;
-    if (waiting != null && store.heldAnswers() <= chunkSize) {
-      LockSupport.unpark(waiting);
-    }
-  }
-
   /**
    * Until the first sweep has answered a namespace, its reconcile waits for it rather than read
    * alone: a cold start over thousands of namespaces is then a few batch reads, not one read each.
@@ -201,7 +188,7 @@ final class FleetSweep {
    */
   boolean deferToSweep(String namespace) {
     // An answer handed off after this reconcile looked for one: the triggered reconcile takes it.
-    if (firstSweepPending.contains(namespace) || store.holds(namespace)) {
+    if (firstSweepPending.contains(namespace) || answers.isWaitingFor(namespace)) {
       return true;
     }
     if (listedOnce) {
@@ -253,7 +240,7 @@ final class FleetSweep {
     } catch (ExecutionException e) {
       return null; // the operator failed to start
     }
-    store.dropSwept(); // what the last sweep held and is still untaken lost its reconcile (namespace gone)
+    answers.dropWaiting(UpstreamAnswer.Origin.SWEEP); // untaken since the last sweep: their reconciles are gone
     Instant now = clock.instant();
     Instant due = now.plus(period.isZero() ? Duration.ofDays(365) : period);
     Map<String, String> candidates = new LinkedHashMap<>(); // key -> namespace
@@ -309,10 +296,10 @@ final class FleetSweep {
         return null; // stopping
       }
       List<Map.Entry<String, String>> chunk = todo.subList(from, Math.min(todo.size(), from + chunkSize));
-      Map<String, Upstream> answers = Map.of();
+      Map<String, Upstream> chunkAnswers = Map.of();
       if (batchReads) {
         try {
-          answers = source.readAll(chunk.stream().map(Map.Entry::getKey).toList());
+          chunkAnswers = source.readAll(chunk.stream().map(Map.Entry::getKey).toList());
         } catch (SourceException e) {
           if (stopping) {
             return null; // the read was interrupted by the stop, not a failure to report
@@ -320,22 +307,23 @@ final class FleetSweep {
           batchReads = batchReadFailed(e);
         }
       }
-      read += answers.size();
+      read += chunkAnswers.size();
       for (Map.Entry<String, String> e : chunk) {
         // What the direct read said, noted before this chunk's reconciles run (the guard counts it).
-        Upstream answer = answers.get(e.getKey());
+        Upstream answer = chunkAnswers.get(e.getKey());
         if (answer != null) {
           store.noteRead(e.getValue(), answer, now);
         }
       }
       for (Map.Entry<String, String> e : chunk) {
         String ns = e.getValue();
-        Upstream answer = answers.get(e.getKey());
-        if (answer != null) {
-          store.holdSwept(ns, new SiteState.Held(answer, syncTokens.get(ns)), now);
-        }
+        Upstream answer = chunkAnswers.get(e.getKey());
         firstSweepPending.remove(ns);
-        trigger.accept(ns); // without an answer, the reconcile reads its own key directly
+        if (answer != null) {
+          answers.offer(ns, new UpstreamAnswer(answer, syncTokens.get(ns), UpstreamAnswer.Origin.SWEEP));
+        } else {
+          answers.trigger(ns); // without an answer, the reconcile reads its own key directly
+        }
       }
     }
     Duration took = Duration.ofNanos(System.nanoTime() - started);
@@ -406,25 +394,15 @@ final class FleetSweep {
    * @return false when interrupted (the sweep is being stopped)
    */
   private boolean awaitHandOff() {
-    long deadline = System.nanoTime() + HAND_OFF_WAIT.toNanos();
-    waitingForHandOff = Thread.currentThread();
     try {
-      while (store.heldAnswers() > chunkSize) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          LOG.debug("{} answers still untaken after {}; handing off the next chunk anyway", store.heldAnswers(),
-              HAND_OFF_WAIT);
-          return true;
-        }
-        LockSupport.parkNanos(this, left);
-        if (Thread.interrupted()) {
-          Thread.currentThread().interrupt();
-          return false;
-        }
+      if (!answers.awaitWaitingAtMost(chunkSize, HAND_OFF_WAIT)) {
+        LOG.debug("{} answers still untaken after {}; handing off the next chunk anyway", answers.waitingCount(),
+            HAND_OFF_WAIT);
       }
       return true;
-    } finally {
-      waitingForHandOff = null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
     }
   }
 
@@ -433,7 +411,7 @@ final class FleetSweep {
     listedOnce = true;
     for (String ns : Set.copyOf(deferred)) {
       if (deferred.remove(ns)) {
-        trigger.accept(ns);
+        answers.trigger(ns);
       }
     }
   }
@@ -444,12 +422,12 @@ final class FleetSweep {
    */
   private boolean settled(String namespace, String fingerprint) {
     return store.get(namespace)
-        .map(s -> s.outcome().state().equals("synced") && (s.fingerprint() == null || s.fingerprint().equals(fingerprint)))
+        .map(s -> s.outcome().synced() && (s.fingerprint() == null || s.fingerprint().equals(fingerprint)))
         .orElse(true);
   }
 
   private boolean knownMissing(String namespace) {
-    return store.get(namespace).map(SiteState::upstreamMissing).orElse(false);
+    return store.get(namespace).map(s -> s.upstreamMissing()).orElse(false);
   }
 
   private List<Namespace> optedInNamespaces() {

@@ -1,6 +1,24 @@
 package sites.deco.buildsecrets.controller;
 
+import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+import sites.deco.buildsecrets.config.Naming;
+import sites.deco.buildsecrets.source.BulkSource;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionGuard;
+import sites.deco.buildsecrets.sync.DeletionLedger;
+import sites.deco.buildsecrets.sync.ReadSchedule;
+import sites.deco.buildsecrets.kube.SecretWriter;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfigurationBuilder;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
@@ -34,20 +52,26 @@ public final class OperatorWiring {
    * The operator and its controller. Change detection starts with event processing: at once
    * without leader election, else when this replica becomes leader.
    */
-  public record Wired(Operator operator, BuildSecretsReconciler reconciler, boolean leaderElection) {
+  public record Wired(Operator operator, BuildSecretsReconciler reconciler, boolean leaderElection,
+      CompletableFuture<Void> cachesSynced) {
     public void start() {
       if (!leaderElection) {
-        reconciler.startSweeping(); // the first listing overlaps the informers' start-up
+        reconciler.parts().detection().start(); // the first listing overlaps the informers' start-up
       }
       operator.start();
-      reconciler.cachesSynced();
+      cachesSynced.complete(null);
     }
 
-    /** Stops the sweep (and waits for it), then event processing, then writes the Events still queued. */
+    /** Stops change detection (and waits for it), then event processing, then writes the Events still queued. */
     public void stop() {
-      reconciler.stopSweeping();
+      reconciler.parts().detection().stop();
       operator.stop();
-      reconciler.flushEvents();
+      reconciler.parts().recorder().flush();
+    }
+
+    /** Why change detection is unhealthy, for /readyz; null when it is fine. */
+    public String changeDetectionProblem() {
+      return reconciler.parts().answers().problem();
     }
   }
 
@@ -86,15 +110,18 @@ public final class OperatorWiring {
       ChangeEventMetrics changeEventMetrics,
       Clock clock) {
     MeterRegistry registry = metrics.registry();
-    BuildSecretsReconciler reconciler = new BuildSecretsReconciler(config, source, store, metrics, clock,
-        identity, changeFeed, changeEventMetrics);
+    CompletableFuture<Void> cachesSynced = new CompletableFuture<>();
+    BuildSecretsReconciler reconciler = new BuildSecretsReconciler(config.naming(), store,
+        new ReadSchedule(config.resyncPeriod(), config.retryCap()), clock,
+        context -> assemble(context, config, source, store, metrics, clock, identity, changeFeed, changeEventMetrics,
+            cachesSynced));
     if (lease != null) {
       lease.whileLeading(() -> {
         metrics.leading(true);
-        reconciler.startSweeping();
+        reconciler.parts().detection().start();
       }, () -> {
         metrics.leading(false);
-        reconciler.stopSweeping();
+        reconciler.parts().detection().stop();
       });
     } else {
       metrics.leading(true); // the only replica: it runs the controller from start-up
@@ -120,7 +147,7 @@ public final class OperatorWiring {
                         .build());
               }
             });
-    NamespaceEventFilter filter = reconciler.namespaceFilter();
+    NamespaceEventFilter filter = new NamespaceEventFilter(config.naming());
     operator.register(
         reconciler,
         o -> o.withOnAddFilter(filter.onAdd())
@@ -147,7 +174,7 @@ public final class OperatorWiring {
     }
     metrics.gauge("managed_secrets", "Namespaces whose build-secrets Secret the operator manages and has synced",
         () -> store.countByOutcome().entrySet().stream()
-            .filter(e -> e.getKey().state().equals("synced"))
+            .filter(e -> e.getKey().synced())
             .mapToLong(java.util.Map.Entry::getValue).sum());
     metrics.gauge("namespaces_backing_off",
         "Namespaces whose last upstream read failed; each is re-read after its backoff (source_retry_delay)",
@@ -166,7 +193,72 @@ public final class OperatorWiring {
               .filter(e -> e.getKey().metricLabel().equals(result))
               .mapToLong(java.util.Map.Entry::getValue).sum());
     }
-    return new Wired(operator, reconciler, config.leaderElection() != null);
+    return new Wired(operator, reconciler, config.leaderElection() != null, cachesSynced);
   }
 
+
+  /**
+   * The controller's parts, built once JOSDK hands over the client and the Namespace cache: the
+   * event sources (managed Secrets, upstream answers), the leader's feeders, the actors and the
+   * recorder.
+   */
+  private static BuildSecretsReconciler.Parts assemble(EventSourceContext<Namespace> context, OperatorConfig config,
+      Source source, SiteStore store, SyncMetrics metrics, Clock clock, String identity, ChangeFeed changeFeed,
+      ChangeEventMetrics changeEventMetrics, CompletableFuture<Void> cachesSynced) {
+    Naming naming = config.naming();
+    KubernetesClient client = context.getClient();
+    InformerEventSource<Secret, Namespace> secrets =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Secret.class, Namespace.class)
+                .withName("build-secrets-secrets")
+                .withFieldSelector(new FieldSelector(new FieldSelector.Field("metadata.name", naming.secretName())))
+                .withSecondaryToPrimaryMapper(s -> Set.of(new ResourceID(s.getMetadata().getNamespace())))
+                // Both directions are a name: without this mapper JOSDK keeps an index from every
+                // Namespace to its Secrets (a map entry and a set per site, ~0.3 KB each).
+                .withPrimaryToSecondaryMapper((Namespace ns) ->
+                    Set.of(FleetCaches.secretIdIn(ns.getMetadata().getName(), naming)))
+                .withItemStore(LeanItemStore.forSecrets())
+                .withInformerListLimit(INFORMER_LIST_PAGE)
+                .build(),
+            context);
+    FleetCaches fleet = new FleetCaches(context.getPrimaryCache(), secrets, naming);
+    UpstreamAnswers answers = new UpstreamAnswers();
+    DeletionGuard guard = new DeletionGuard(store, deletionLedger(config, client), fleet::census,
+        config.deletionBudget(), config.deletionConfirmation(), clock);
+    FleetChores chores = new FleetChores(guard, store, answers, config.retryCap(), clock);
+    Function<FleetSweep.ModeSwitch, FleetSweep> sweep = null;
+    if (config.changeDetection() == OperatorConfig.ChangeDetection.LIST && source instanceof BulkSource bulk) {
+      sweep = modeSwitch -> new FleetSweep(bulk, naming, store, metrics, clock, fleet::namespaces, fleet::secret,
+          answers, modeSwitch, () -> {
+            guard.upkeep();
+            return guard.pauseSummary();
+          }, FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
+    }
+    ChangeEventConsumer changeEvents = changeFeed == null ? null
+        : new ChangeEventConsumer(changeFeed, source, naming, store, changeEventMetrics, clock, fleet::namespace,
+            fleet::secret, answers, cachesSynced, ChangeEventConsumer.LONG_POLL_SECONDS);
+    ChangeDetection detection = new ChangeDetection(source, naming, store, answers, fleet::namespaces,
+        new DirectReads(source, DirectReads.WINDOW, clock), chores, sweep, changeEvents, config.resyncPeriod());
+    SecretWriter writer = new SecretWriter(client, naming, new SecretWriter.WriteListener() {
+      // Our own writes go into JOSDK's cache, so the next reconcile sees them before the watch does.
+      @Override
+      public void created(Secret written) {
+        secrets.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+      }
+
+      @Override
+      public void updated(Secret written, Secret previous) {
+        secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, previous);
+      }
+    });
+    NamespaceEvents events = new NamespaceEvents(client, identity, metrics::eventDropped);
+    return new BuildSecretsReconciler.Parts(List.of(secrets, answers), answers, detection, writer,
+        new DeletionAdmission(guard, store, source, naming, config.deletionConfirmation(), clock),
+        new ReconcileRecorder(store, events, metrics, chores));
+  }
+
+  private static DeletionLedger deletionLedger(OperatorConfig config, KubernetesClient client) {
+    OperatorConfig.DeletionLedgerLocation at = config.deletionLedger();
+    return at == null ? DeletionLedger.inMemory() : new ConfigMapDeletionLedger(client, at.namespace(), at.name());
+  }
 }

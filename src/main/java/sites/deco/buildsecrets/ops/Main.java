@@ -262,7 +262,7 @@ public final class Main implements Callable<Integer> {
       OpsServer.Check idle = new OpsServer.Check(true, "ok");
       healthServer
           .probe("/healthz", () -> runtime == null ? idle : Health.liveness(runtime))
-          .probe("/readyz", () -> runtime == null ? idle : Health.readiness(runtime, operator.reconciler()::sweepProblem));
+          .probe("/readyz", () -> runtime == null ? idle : Health.readiness(runtime, operator::changeDetectionProblem));
     }
 
     CountDownLatch stopped = new CountDownLatch(1);

@@ -45,7 +45,7 @@ public interface DeletionLedger {
       return trippedSince != null;
     }
 
-    State trip(Instant now) {
+    public State trip(Instant now) {
       return tripped() ? this : new State(now, sent);
     }
 
@@ -53,7 +53,7 @@ public interface DeletionLedger {
       return new State(null, sent);
     }
 
-    State with(Sent deletion) {
+    public State with(Sent deletion) {
       List<Sent> more = new ArrayList<>(sent);
       more.add(deletion);
       return new State(trippedSince, more);
@@ -98,7 +98,7 @@ public interface DeletionLedger {
   }
 
   /** A ledger that a restart forgets: for local runs without a namespace to keep one in, and for tests. */
-  static DeletionLedger inMemory() {
+  public static DeletionLedger inMemory() {
     return new DeletionLedger() {
       private volatile State saved = State.EMPTY;
 

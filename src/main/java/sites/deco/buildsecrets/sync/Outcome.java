@@ -59,6 +59,11 @@ public enum Outcome {
     return eventReason;
   }
 
+  /** The Secret holds what upstream holds. */
+  public boolean synced() {
+    return state.equals("synced");
+  }
+
   /** The state shown by {@code status}: synced, upstream-missing, not-owned, invalid, error, deletion-paused, off. */
   public String state() {
     return state;

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import sites.deco.buildsecrets.source.Upstream;
 
@@ -15,15 +14,14 @@ import sites.deco.buildsecrets.source.Upstream;
  * The one store of per-site state: a {@link SiteState} per site namespace, replaced atomically by
  * the methods below and by nothing else. The reconciler, the sweep and the deletion guard all read
  * and write through it, so a sweep's note and a reconcile's result can never overwrite each other.
- * (The fleet-wide record of budgeted deletions is the guard's own, in its {@link DeletionLedger}.)
+ * (The fleet-wide record of budgeted deletions is the guard's own, in its {@link DeletionLedger};
+ * upstream answers waiting for a reconcile live in the controller's event source.)
  */
 public final class SiteStore {
   private final Map<String, SiteState> sites = new ConcurrentHashMap<>();
   /** Sites whose last outcome is DELETION_PAUSED: asked after reconciles, so O(paused), not O(fleet). */
   private final Set<String> paused = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger heldAnswers = new AtomicInteger();
-  /** Sites whose held answer the sweep put there and no one replaced since: only these may be dropped. */
-  private final Set<String> sweptHolds = ConcurrentHashMap.newKeySet();
+
   public Optional<SiteState> get(String namespace) {
     return Optional.ofNullable(sites.get(namespace));
   }
@@ -33,9 +31,6 @@ public final class SiteStore {
     SiteState after = sites.compute(namespace, (ns, before) -> {
       SiteState base = before == null ? SiteState.fresh(now) : before;
       SiteState next = change.apply(base);
-      if ((base.held() == null) != (next.held() == null)) {
-        heldAnswers.addAndGet(next.held() == null ? -1 : 1);
-      }
       // Inside the compute, so the index never disagrees with the record it indexes.
       if (next.outcome() == Outcome.DELETION_PAUSED) {
         paused.add(ns);
@@ -61,75 +56,6 @@ public final class SiteStore {
   }
 
   /**
-   * Holds an answer for the site's next reconcile, replacing any older one, until that reconcile
-   * takes it (or the site is forgotten): a change event's answer, a failed write's retry.
-   */
-  public void hold(String namespace, SiteState.Held answer, Instant now) {
-    hold(namespace, answer, false, now);
-  }
-
-  /** Holds an answer of the sweep's batch reads; the next sweep drops it if still untaken (see {@link #dropSwept}). */
-  public void holdSwept(String namespace, SiteState.Held answer, Instant now) {
-    hold(namespace, answer, true, now);
-  }
-
-  private void hold(String namespace, SiteState.Held answer, boolean swept, Instant now) {
-    update(namespace, now, s -> {
-      // Inside the compute, so a drop never sees the mark of an answer that replaced the sweep's.
-      if (swept) {
-        sweptHolds.add(namespace);
-      } else {
-        sweptHolds.remove(namespace);
-      }
-      return s.withHeld(answer);
-    });
-  }
-
-  /** Takes the held answer, if any; the next caller finds none. */
-  public Optional<SiteState.Held> take(String namespace) {
-    SiteState.Held[] taken = new SiteState.Held[1];
-    sites.computeIfPresent(namespace, (ns, s) -> {
-      if (s.held() == null) {
-        return s;
-      }
-      taken[0] = s.held();
-      heldAnswers.decrementAndGet();
-      sweptHolds.remove(ns);
-      return s.withHeld(null);
-    });
-    return Optional.ofNullable(taken[0]);
-  }
-
-  public boolean holds(String namespace) {
-    SiteState s = sites.get(namespace);
-    return s != null && s.held() != null;
-  }
-
-  /** Answers held and not yet taken, fleet-wide: the sweep's back-pressure. */
-  public int heldAnswers() {
-    return heldAnswers.get();
-  }
-
-  /**
-   * Drops the answers an earlier sweep held that are still untaken (their reconciles are gone, e.g.
-   * the namespace was deleted), so they no longer count against the sweep's back-pressure. Any
-   * other answer is kept: a change event's answer may be newer than the listing the sweep is about
-   * to compare, and its message is deleted once the answer leaves the store, so dropping it would
-   * leave the change to wait a whole resync period.
-   */
-  public void dropSwept() {
-    for (String ns : Set.copyOf(sweptHolds)) {
-      sites.computeIfPresent(ns, (k, s) -> {
-        if (!sweptHolds.remove(k) || s.held() == null) {
-          return s;
-        }
-        heldAnswers.decrementAndGet();
-        return s.withHeld(null);
-      });
-    }
-  }
-
-  /**
    * Records a reconcile's result, keeping what reads noted meanwhile.
    *
    * @return true when outcome or message changed, i.e. an Event is due
@@ -146,7 +72,7 @@ public final class SiteStore {
    * removed from it (an upstream that went back to the Secret's version undid a paused removal).
    */
   public void noteUnchanged(String namespace, String version, String fingerprint, Instant due, Instant now) {
-    update(namespace, now, s -> s.withRead(new Upstream.Found(null, version), now).withFingerprint(fingerprint, due)
+    update(namespace, now, s -> s.withRead(new Upstream.Found(null, version), now).withNext(new SiteState.NextRead(fingerprint, due))
         .withRemovesKeys(false));
   }
 
@@ -165,17 +91,13 @@ public final class SiteStore {
 
   /** Makes the next reconcile read upstream, whatever the fingerprint says. */
   public void invalidate(String namespace) {
-    sites.computeIfPresent(namespace, (ns, s) -> s.withFingerprint(null, s.nextReadDue()));
+    sites.computeIfPresent(namespace, (ns, s) -> s.withNext(new SiteState.NextRead(null, s.nextReadDue())));
   }
 
   /** Drops a site that needs no memory: gone, or not opted in and holding no Secret. */
   public void forget(String namespace) {
-    SiteState gone = sites.remove(namespace);
-    if (gone != null && gone.held() != null) {
-      heldAnswers.decrementAndGet();
-    }
+    sites.remove(namespace);
     paused.remove(namespace);
-    sweptHolds.remove(namespace);
   }
 
   /** Namespaces whose deletion the guard paused. */

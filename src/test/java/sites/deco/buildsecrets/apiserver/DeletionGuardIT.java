@@ -13,7 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
-import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.testbed.OperatorUnderTest;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;

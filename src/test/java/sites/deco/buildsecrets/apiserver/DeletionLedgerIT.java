@@ -8,7 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionLedger.Sent;
 import sites.deco.buildsecrets.sync.DeletionLedger.State;

@@ -30,7 +30,7 @@ import sites.deco.buildsecrets.controller.LeaderLease;
 import sites.deco.buildsecrets.controller.OperatorWiring;
 import sites.deco.buildsecrets.telemetry.SyncMetrics;
 import sites.deco.buildsecrets.source.aws.AwsSecretsManagerSource;
-import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.testbed.ClientCerts;
 import sites.deco.buildsecrets.testbed.CountingSource;

@@ -24,15 +24,26 @@ class PackageLayersTest {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("entry").definedBy("sites.deco.buildsecrets.ops..")
         .layer("controller").definedBy("sites.deco.buildsecrets.controller..")
+        .layer("kubernetes writes").definedBy("sites.deco.buildsecrets.kube..")
         .layer("rules and state").definedBy("sites.deco.buildsecrets.sync..")
         .layer("sources").definedBy("sites.deco.buildsecrets.source..")
         .layer("telemetry").definedBy("sites.deco.buildsecrets.telemetry..")
         .layer("config").definedBy("sites.deco.buildsecrets.config..")
         .whereLayer("entry").mayNotBeAccessedByAnyLayer()
         .whereLayer("controller").mayOnlyBeAccessedByLayers("entry")
-        .whereLayer("rules and state").mayOnlyBeAccessedByLayers("entry", "controller")
-        .whereLayer("sources").mayOnlyBeAccessedByLayers("entry", "controller", "rules and state")
+        .whereLayer("kubernetes writes").mayOnlyBeAccessedByLayers("entry", "controller")
+        .whereLayer("rules and state").mayOnlyBeAccessedByLayers("entry", "controller", "kubernetes writes")
+        .whereLayer("sources").mayOnlyBeAccessedByLayers("entry", "controller", "kubernetes writes", "rules and state")
         .whereLayer("telemetry").mayOnlyBeAccessedByLayers("entry", "controller", "sources")
+        .check(MAIN);
+  }
+
+  @Test
+  void theRulesAndStateMakeNoKubernetesCalls() {
+    com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+        .that().resideInAPackage("sites.deco.buildsecrets.sync..")
+        .should().dependOnClassesThat().resideInAnyPackage("io.fabric8.kubernetes.client..",
+            "io.javaoperatorsdk..")
         .check(MAIN);
   }
 

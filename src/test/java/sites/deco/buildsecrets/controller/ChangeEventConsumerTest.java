@@ -44,20 +44,26 @@ class ChangeEventConsumerTest {
   private final FakeFeed feed = new FakeFeed();
   private final FakeSource source = new FakeSource();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  /** What each triggered reconcile took from the store; null when it found nothing held. */
-  private final Map<String, SiteState.Held> taken = new HashMap<>();
+  /** What each triggered reconcile found in its context and took; null when it found nothing. */
+  private final Map<String, UpstreamAnswer> taken = new HashMap<>();
+  private final UpstreamAnswers answers = new UpstreamAnswers();
   /** Whether the reconciles take their answers (false: the controller is stuck). */
   private boolean reconcilesRun = true;
 
   private ChangeEventConsumer consumer() {
+    answers.setEventHandler(event -> {
+      String ns = event.getRelatedCustomResourceID().getName();
+      if (reconcilesRun) {
+        UpstreamAnswer found = answers.getSecondaryResource(namespaces.get(ns)).orElse(null);
+        if (found != null) {
+          answers.taken(ns, found);
+        }
+        taken.put(ns, found);
+      }
+    });
     return new ChangeEventConsumer(feed, source, NAMING, store, new ChangeEventMetrics(registry),
         Clock.fixed(NOW, ZoneOffset.UTC), ns -> Optional.ofNullable(namespaces.get(ns)), secrets::get,
-        ns -> {
-          if (reconcilesRun) {
-            taken.put(ns, store.take(ns).orElse(null));
-          }
-        },
-        CompletableFuture.completedFuture(null), 0);
+        answers, CompletableFuture.completedFuture(null), 0);
   }
 
   private void site(String site, String optIn, String syncToken) {
@@ -96,7 +102,7 @@ class ChangeEventConsumerTest {
     assertThat(taken.get("sites-acme")).isNotNull();
     assertThat(taken.get("sites-acme").syncToken()).isEqualTo("t1");
     assertThat(((Upstream.Found) taken.get("sites-acme").upstream()).version()).isEqualTo("v2");
-    assertThat(store.get("sites-acme").orElseThrow().upstreamVersion()).isEqualTo("v2");
+    assertThat(store.get("sites-acme").orElseThrow().seen().version()).isEqualTo("v2");
     assertThat(feed.deleted).containsExactly(m);
     assertThat(events("applied")).isEqualTo(1);
     assertThat(registry.get("deco_operator_buildsecrets_change_event_latency").timer().count()).isEqualTo(1);
@@ -225,7 +231,7 @@ class ChangeEventConsumerTest {
 
     assertThat(feed.deleted).isEmpty();
     assertThat(taken).isEmpty();
-    assertThat(store.holds("sites-acme")).isFalse();
+    assertThat(answers.isWaitingFor("sites-acme")).isFalse();
     assertThat(events("read_failed")).isEqualTo(1);
   }
 

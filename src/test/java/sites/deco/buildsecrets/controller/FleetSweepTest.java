@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -112,15 +113,29 @@ class FleetSweepTest {
 
   /** What the controller does with a trigger; by default it only notes it. */
   private volatile Consumer<String> onTrigger = ns -> { };
+  private final UpstreamAnswers answers = new UpstreamAnswers();
+
+  {
+    answers.setEventHandler(event -> {
+      String ns = event.getRelatedCustomResourceID().getName();
+      triggered.add(ns);
+      onTrigger.accept(ns);
+    });
+  }
+
   private final FleetSweep sweep = sweep(CompletableFuture.completedFuture(null));
   private final List<FleetSweep> started = new ArrayList<>();
 
+  /** What a reconcile does first: takes the answer waiting in its context, if any. */
+  private Optional<UpstreamAnswer> take(String ns) {
+    Optional<UpstreamAnswer> found = answers.getSecondaryResource(namespace(ns));
+    found.ifPresent(a -> answers.taken(ns, a));
+    return found;
+  }
+
   private FleetSweep sweep(CompletableFuture<Void> cachesSynced) {
     return new FleetSweep(source, N, store, metrics, Clock.fixed(NOW, ZoneOffset.UTC), namespaces::stream,
-        secrets::get, ns -> {
-          triggered.add(ns);
-          onTrigger.accept(ns);
-        }, new FleetSweep.ModeSwitch(toPerKeyReads::incrementAndGet, toListing::incrementAndGet),
+        secrets::get, answers, new FleetSweep.ModeSwitch(toPerKeyReads::incrementAndGet, toListing::incrementAndGet),
         () -> null, 40, cachesSynced);
   }
 
@@ -181,7 +196,7 @@ class FleetSweepTest {
     sweep.sweep();
 
     assertThat(batches).containsExactly(List.of("sites/fresh/build"));
-    assertThat(store.take(ns)).hasValueSatisfying(h -> assertThat(h.upstream()).isInstanceOf(Upstream.Found.class));
+    assertThat(take(ns)).hasValueSatisfying(h -> assertThat(h.upstream()).isInstanceOf(Upstream.Found.class));
     assertThat(triggered).containsExactly(ns);
   }
 
@@ -207,12 +222,12 @@ class FleetSweepTest {
     assertThat(batches).isEmpty();
     assertThat(batchAttempts).hasValue(0);
     assertThat(triggered).isEmpty();
-    assertThat(store.holds(ns)).isFalse();
-    assertThat(store.heldAnswers()).isZero();
+    assertThat(answers.isWaitingFor(ns)).isFalse();
+    assertThat(answers.waitingCount()).isZero();
     SiteState s = store.get(ns).orElseThrow();
     assertThat(s.readSinceStart()).isTrue();
     assertThat(s.upstreamMissing()).isFalse();
-    assertThat(s.upstreamVersion()).isEqualTo("v1");
+    assertThat(s.seen().version()).isEqualTo("v1");
     String fingerprint = BuildSecretsReconciler.fingerprintOf(site(ns), secret, namespace(ns));
     assertThat(s.fingerprint()).isEqualTo(fingerprint);
     assertThat(store.waitIfUnchanged(ns, fingerprint, NOW)).as("its reconcile makes no read").isPresent();
@@ -230,7 +245,7 @@ class FleetSweepTest {
 
     assertThat(batches).containsExactly(List.of("sites/edited/build"));
     assertThat(triggered).containsExactly(ns);
-    assertThat(store.take(ns)).isPresent();
+    assertThat(take(ns)).isPresent();
     assertThat(store.get(ns).orElseThrow().fingerprint()).as("nothing settled").isNull();
   }
 
@@ -300,7 +315,7 @@ class FleetSweepTest {
     onTrigger = ns -> {
       missingWhenTriggered.add(gone.stream()
           .filter(g -> store.get(g).map(SiteState::upstreamMissing).orElse(false)).count());
-      store.take(ns);
+      take(ns);
     };
 
     sweep.sweep();
@@ -317,7 +332,7 @@ class FleetSweepTest {
     sweep.sweep();
     namespace(ns).getMetadata().getAnnotations().put(N.syncAnnotation(), "token-2"); // force-sync after the read
 
-    SiteState.Held held = store.take(ns).orElseThrow();
+    UpstreamAnswer held = take(ns).orElseThrow();
     assertThat(held.syncToken()).as("the reconcile sees the answer is older than the force-sync")
         .isEqualTo("token-1").isNotEqualTo(site(ns).syncToken());
   }
@@ -339,7 +354,7 @@ class FleetSweepTest {
 
     assertThat(batches).containsExactly(List.of("sites/racing/build"));
     assertThat(triggered).containsExactly(ns);
-    assertThat(store.take(ns)).hasValueSatisfying(h -> assertThat(h.syncToken()).isEqualTo("token-2"));
+    assertThat(take(ns)).hasValueSatisfying(h -> assertThat(h.syncToken()).isEqualTo("token-2"));
   }
 
   @Test
@@ -363,13 +378,14 @@ class FleetSweepTest {
     String ns = optedIn("rotated");
     managedSecret(ns, "v1");
     listed.put("sites/rotated/build", "v1"); // the listing has not seen the rotation yet
-    SiteState.Held rotated = new SiteState.Held(new Upstream.Found(SecretData.fromStrings(Map.of("A", "2")), "v2"), null);
-    store.hold(ns, rotated, NOW); // handed off by the consumer; its reconcile has not run yet
+    UpstreamAnswer rotated = new UpstreamAnswer(new Upstream.Found(SecretData.fromStrings(Map.of("A", "2")), "v2"), null,
+        UpstreamAnswer.Origin.CHANGE_EVENT);
+    answers.keep(ns, rotated); // offered by the consumer; its reconcile has not run yet
 
     sweep.sweep();
 
     assertThat(batches).as("the lagging listing settles the site").isEmpty();
-    assertThat(store.take(ns)).as("the reconcile still finds the rotation").contains(rotated);
+    assertThat(take(ns)).as("the reconcile still finds the rotation").contains(rotated);
   }
 
   @Test
@@ -377,13 +393,13 @@ class FleetSweepTest {
     String ns = optedIn("deleted");
     stored.put("sites/deleted/build", new Upstream.Found(DATA, "v1"));
     sweep.sweep();
-    assertThat(store.heldAnswers()).isEqualTo(1);
+    assertThat(answers.waitingCount()).isEqualTo(1);
     namespaces.remove(namespace(ns)); // gone before its reconcile ran
 
     sweep.sweep();
 
-    assertThat(store.holds(ns)).isFalse();
-    assertThat(store.heldAnswers()).isZero();
+    assertThat(answers.isWaitingFor(ns)).isFalse();
+    assertThat(answers.waitingCount()).isZero();
   }
 
   @Test
@@ -406,8 +422,7 @@ class FleetSweepTest {
     List<String> order = new ArrayList<>();
     onTrigger = ns -> {
       order.add("trigger@batch" + batches.size());
-      store.take(ns); // the reconcile starts at once
-      sweep.answerTaken();
+      take(ns); // the reconcile starts at once
     };
 
     sweep.sweep();
@@ -435,10 +450,9 @@ class FleetSweepTest {
       await().atMost(Duration.ofSeconds(5))
           .until(() -> sweeping.getState() == Thread.State.TIMED_WAITING && handedOff.size() == 80);
       assertThat(batches).as("two chunks handed off, none taken: the third waits").hasSize(2);
-      assertThat(store.heldAnswers()).isEqualTo(80);
+      assertThat(answers.waitingCount()).isEqualTo(80);
 
-      List.copyOf(handedOff).subList(0, 40).forEach(store::take); // one chunk left untaken
-      sweep.answerTaken();
+      List.copyOf(handedOff).subList(0, 40).forEach(this::take); // one chunk left untaken
 
       await().atMost(Duration.ofSeconds(5)).until(() -> handedOff.size() == 120);
       assertThat(batches).hasSize(3);
@@ -459,7 +473,7 @@ class FleetSweepTest {
     sweep.sweep();
 
     assertThat(deferredWhenTriggered).containsExactly(true);
-    assertThat(store.take(ns)).isPresent();
+    assertThat(take(ns)).isPresent();
     assertThat(sweep.deferToSweep(ns)).as("taken: nothing waits any more").isFalse();
   }
 
@@ -474,7 +488,7 @@ class FleetSweepTest {
         // Its chunk is read: only the triggered reconcile, which takes the answer, acts on it.
         // A site opted in after the listing never waits.
         seen.add(sweep.deferToSweep(listedNs));
-        seen.add(store.take(listedNs).isPresent());
+        seen.add(take(listedNs).isPresent());
         seen.add(sweep.deferToSweep(listedNs));
         seen.add(sweep.deferToSweep("sites-fresh"));
       }
@@ -595,7 +609,7 @@ class FleetSweepTest {
 
     assertThat(toPerKeyReads).hasValue(0);
     assertThat(triggered).containsExactly(ns);
-    assertThat(store.take(ns)).isEmpty();
+    assertThat(take(ns)).isEmpty();
     assertThat(metrics.registry().get("deco_operator_buildsecrets_change_detection_fallbacks")
         .tag("reason", "batch_denied").counter().count()).isEqualTo(1.0);
 
@@ -603,7 +617,7 @@ class FleetSweepTest {
     sweep.sweep();
 
     assertThat(batches).containsExactly(List.of("sites/batchless/build"));
-    assertThat(store.take(ns)).isPresent();
+    assertThat(take(ns)).isPresent();
   }
 
   @ParameterizedTest(name = "{0}: {1} batch attempts for two chunks")
@@ -612,7 +626,7 @@ class FleetSweepTest {
     for (int i = 0; i < 60; i++) {
       optedIn("b" + i);
     }
-    onTrigger = store::take;
+    onTrigger = this::take;
     batchFailure = failure(kind);
 
     sweep.sweep();

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.PayloadParser;
-import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.testbed.ChangeEventsWiring;
 import sites.deco.buildsecrets.testbed.ReliabilityRecord;

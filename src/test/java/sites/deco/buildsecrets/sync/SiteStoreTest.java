@@ -18,7 +18,7 @@ import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 
-/** The one store of per-site state: atomic writers, held answers, recent deletions. */
+/** The one store of per-site state: atomic writers, reads noted, results recorded. */
 class SiteStoreTest {
   private static final Instant NOW = Instant.parse("2025-01-01T12:00:00Z");
   private static final String NS = "sites-acme";
@@ -39,9 +39,6 @@ class SiteStoreTest {
     return new SiteState.Result(Outcome.DELETION_PAUSED, "paused", 0, "fp", null, cause);
   }
 
-  private static SiteState.Held held(Upstream upstream) {
-    return new SiteState.Held(upstream, null);
-  }
 
   private SiteState state() {
     return store.get(NS).orElseThrow();
@@ -59,7 +56,7 @@ class SiteStoreTest {
       SiteState s = state();
       assertThat(s.outcome()).isEqualTo(Outcome.CREATED);
       assertThat(s.message()).isEqualTo("created");
-      assertThat(s.since()).isEqualTo(NOW);
+      assertThat(s.result().since()).isEqualTo(NOW);
       assertThat(s.fingerprint()).isEqualTo("fp-1");
       assertThat(s.nextReadDue()).isEqualTo(NOW.plusSeconds(300));
     }
@@ -70,7 +67,7 @@ class SiteStoreTest {
 
       assertThat(store.record(NS, result(Outcome.UNCHANGED, "in sync with upstream version v1"), NOW.plusSeconds(60)))
           .isFalse();
-      assertThat(state().since()).isEqualTo(NOW);
+      assertThat(state().result().since()).isEqualTo(NOW);
     }
 
     @Test
@@ -89,7 +86,7 @@ class SiteStoreTest {
       store.record(NS, result(Outcome.UNCHANGED, "same words"), NOW);
 
       assertThat(store.record(NS, result(Outcome.SOURCE_ERROR, "same words"), NOW.plusSeconds(60))).isTrue();
-      assertThat(state().since()).isEqualTo(NOW.plusSeconds(60));
+      assertThat(state().result().since()).isEqualTo(NOW.plusSeconds(60));
     }
 
     @Test
@@ -121,16 +118,6 @@ class SiteStoreTest {
     }
 
     @Test
-    void aRecordKeepsAnAnswerHeldMeanwhile() {
-      store.hold(NS, held(FOUND_V2), NOW);
-
-      store.record(NS, result(Outcome.UNCHANGED, "in sync"), NOW);
-
-      assertThat(store.holds(NS)).isTrue();
-      assertThat(store.heldAnswers()).isEqualTo(1);
-    }
-
-    @Test
     void concurrentReadsAndRecordsNeverLoseEachOther() throws Exception {
       int sites = 200;
       ExecutorService pool = Executors.newFixedThreadPool(4);
@@ -153,13 +140,6 @@ class SiteStoreTest {
             }
             return null;
           }));
-          done.add(pool.submit(() -> {
-            go.await();
-            for (int i = 0; i < sites; i++) {
-              s.hold("sites-" + i, held(MISSING), NOW);
-            }
-            return null;
-          }));
           go.countDown();
           for (Future<?> f : done) {
             f.get(10, TimeUnit.SECONDS);
@@ -169,9 +149,7 @@ class SiteStoreTest {
             SiteState st = s.get("sites-" + i).orElseThrow();
             assertThat(st.upstreamMissing()).as("read of sites-%d kept", i).isTrue();
             assertThat(st.fingerprint()).as("result of sites-%d kept", i).isEqualTo("fp-1");
-            assertThat(st.held()).as("held answer of sites-%d kept", i).isNotNull();
           }
-          assertThat(s.heldAnswers()).isEqualTo(sites);
         }
       } finally {
         pool.shutdownNow();
@@ -215,7 +193,7 @@ class SiteStoreTest {
     void aFoundReadNotesTheVersion() {
       store.noteRead(NS, FOUND_V2, NOW);
 
-      assertThat(state().upstreamVersion()).isEqualTo("v2");
+      assertThat(state().seen().version()).isEqualTo("v2");
       assertThat(state().upstreamMissing()).isFalse();
       assertThat(state().missingSince()).isNull();
     }
@@ -256,8 +234,7 @@ class SiteStoreTest {
       SiteState s = state();
       assertThat(s.readSinceStart()).isTrue();
       assertThat(s.upstreamMissing()).isFalse();
-      assertThat(s.upstreamVersion()).isEqualTo("v7");
-      assertThat(s.held()).isNull();
+      assertThat(s.seen().version()).isEqualTo("v7");
       assertThat(store.waitIfUnchanged(NS, "fp-listed", NOW)).contains(Duration.ofSeconds(3600));
       assertThat(store.waitIfUnchanged(NS, "fp-other", NOW)).isEmpty();
     }
@@ -347,7 +324,7 @@ class SiteStoreTest {
       assertThat(store.waitIfUnchanged(NS, "fp-1", NOW)).isEmpty();
       SiteState after = state();
       assertThat(after.fingerprint()).isNull();
-      assertThat(after).usingRecursiveComparison().ignoringFields("fingerprint").isEqualTo(before);
+      assertThat(after).usingRecursiveComparison().ignoringFields("next.fingerprint").isEqualTo(before);
     }
 
     @Test
@@ -355,105 +332,6 @@ class SiteStoreTest {
       store.invalidate(NS);
 
       assertThat(store.get(NS)).isEmpty();
-    }
-  }
-
-  // ---------------------------------------------------------------- held answers
-
-  @Nested
-  class HeldAnswers {
-
-    @Test
-    void aHeldAnswerIsTakenExactlyOnce() {
-      SiteState.Held answer = new SiteState.Held(FOUND_V2, "token-1");
-      store.hold(NS, answer, NOW);
-      assertThat(store.holds(NS)).isTrue();
-
-      assertThat(store.take(NS)).containsSame(answer);
-      assertThat(store.take(NS)).isEmpty();
-      assertThat(store.holds(NS)).isFalse();
-      assertThat(store.heldAnswers()).isZero();
-    }
-
-    @Test
-    void takingFromAnUnknownNamespaceFindsNothingAndCreatesNothing() {
-      assertThat(store.take(NS)).isEmpty();
-      assertThat(store.holds(NS)).isFalse();
-      assertThat(store.get(NS)).isEmpty();
-    }
-
-    @Test
-    void heldAnswersAreCountedFleetWideAndAReplacementIsNotCountedTwice() {
-      store.hold("sites-a", held(FOUND_V2), NOW);
-      store.hold("sites-b", held(FOUND_V2), NOW);
-      store.hold("sites-b", held(MISSING), NOW);
-
-      assertThat(store.heldAnswers()).isEqualTo(2);
-      assertThat(store.take("sites-b")).hasValueSatisfying(h -> assertThat(h.upstream()).isEqualTo(MISSING));
-      assertThat(store.heldAnswers()).isEqualTo(1);
-    }
-
-    @Test
-    void forgettingASiteDropsItsHeldAnswerFromTheCount() {
-      store.hold("sites-a", held(FOUND_V2), NOW);
-      store.hold("sites-b", held(FOUND_V2), NOW);
-
-      store.forget("sites-a");
-
-      assertThat(store.heldAnswers()).isEqualTo(1);
-      assertThat(store.take("sites-a")).isEmpty();
-    }
-
-    @Test
-    void dropSweptEmptiesTheSweepsHoldsOnlyAndKeepsTheSites() {
-      store.holdSwept("sites-a", held(FOUND_V2), NOW);
-      store.hold("sites-b", held(MISSING), NOW); // a change event's answer, or a retry's
-      store.record("sites-c", result(Outcome.UNCHANGED, "in sync"), NOW);
-
-      store.dropSwept();
-
-      assertThat(store.heldAnswers()).isEqualTo(1);
-      assertThat(store.holds("sites-a")).isFalse();
-      assertThat(store.get("sites-a")).isPresent();
-      assertThat(store.get("sites-c")).isPresent();
-      assertThat(store.take("sites-b")).hasValueSatisfying(h -> assertThat(h.upstream()).isEqualTo(MISSING));
-    }
-
-    @Test
-    void anAnswerThatReplacedTheSweepsIsNotDroppedAndOneTheSweepReplacedIs() {
-      store.holdSwept("sites-a", held(FOUND_V2), NOW);
-      store.hold("sites-a", held(MISSING), NOW);
-      store.hold("sites-b", held(MISSING), NOW);
-      store.holdSwept("sites-b", held(FOUND_V2), NOW);
-
-      store.dropSwept();
-
-      assertThat(store.take("sites-a")).hasValueSatisfying(h -> assertThat(h.upstream()).isEqualTo(MISSING));
-      assertThat(store.holds("sites-b")).isFalse();
-      assertThat(store.heldAnswers()).isZero();
-    }
-
-    @Test
-    void aSweptAnswerTakenAndHeldAgainByARetryIsKept() {
-      store.holdSwept("sites-a", held(FOUND_V2), NOW);
-      store.take("sites-a");
-      store.hold("sites-a", held(FOUND_V2), NOW); // the reconcile's write failed: kept for its retry
-
-      store.dropSwept();
-
-      assertThat(store.holds("sites-a")).isTrue();
-    }
-
-    @Test
-    void aHeldAnswerNeverPrintsItsData() {
-      SiteState.Held answer = new SiteState.Held(
-          new Upstream.Found(SecretData.fromStrings(Map.of("TOKEN", SyncFixtures.CANARY)), "v1"), null);
-      store.hold(NS, answer, NOW);
-
-      for (String leak : SyncFixtures.leakForms(SyncFixtures.CANARY)) {
-        assertThat(answer.toString()).doesNotContain(leak);
-        assertThat(state().toString()).doesNotContain(leak);
-      }
     }
   }
 

@@ -10,11 +10,11 @@ import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
 
 /** Hand-made builders and stubs shared by the sync tests. */
-final class SyncFixtures {
+public final class SyncFixtures {
   static final Naming NAMING = Naming.DEFAULTS;
 
   /** A value that must never appear in any message, log text or toString(). */
-  static final String CANARY = "canary-Xq7pL2-do-not-print";
+  public static final String CANARY = "canary-Xq7pL2-do-not-print";
 
   private SyncFixtures() {}
 
@@ -23,7 +23,7 @@ final class SyncFixtures {
   }
 
   /** Asserts-friendly: the texts a value would leak as, plain or base64. */
-  static String[] leakForms(String plain) {
+  public static String[] leakForms(String plain) {
     return new String[] {plain, base64(plain)};
   }
 

@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.config.OperatorConfig;
 import sites.deco.buildsecrets.source.Source;
-import sites.deco.buildsecrets.sync.ConfigMapDeletionLedger;
+import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.Plan;
@@ -154,17 +154,17 @@ public final class StatusCommand implements Callable<Integer> {
       Secret secret, Instant now) {
     Inspection in = Inspection.of(site, secret, naming, source);
     boolean paused = false;
-    if (SiteState.needsLastEvent(in.plan())) {
+    if (StatusState.needsLastEvent(in.plan())) {
       paused = OperatorEvents.lastReason(client, site.namespace()).map(OperatorEvents.DELETION_PAUSED::equals).orElse(false);
     }
     String created = secret != null ? secret.getMetadata().getCreationTimestamp() : ns.getMetadata().getCreationTimestamp();
     String age = created == null ? "-" : HumanAge.since(Instant.parse(created), now);
     Map<String, String> annotations = ns.getMetadata().getAnnotations();
     String approval = annotations == null ? null : annotations.get(Naming.DELETION_APPROVAL_ANNOTATION);
-    boolean standingApproval = secret != null && !SiteState.needsLastEvent(in.plan())
+    boolean standingApproval = secret != null && !StatusState.needsLastEvent(in.plan())
         && DeletionApproval.approvesDeletion(approval, secret.getMetadata().getUid(),
             secret.getMetadata().getResourceVersion());
-    return new StatusRow(site.namespace(), site.site(), SiteState.of(in.plan(), paused), in.upstreamVersion(),
+    return new StatusRow(site.namespace(), site.site(), StatusState.of(in.plan(), paused), in.upstreamVersion(),
         in.secretVersion(), age, standingApproval);
   }
 }

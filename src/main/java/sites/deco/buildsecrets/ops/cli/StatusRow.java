@@ -8,5 +8,5 @@ package sites.deco.buildsecrets.ops.cli;
  * @param standingApproval the namespace approves deleting its managed Secret, which the rule table
  *     does not delete now: a later mistake asking for that deletion would go through at once
  */
-public record StatusRow(String namespace, String site, SiteState state, String upstreamVersion, String secretVersion,
+public record StatusRow(String namespace, String site, StatusState state, String upstreamVersion, String secretVersion,
     String age, boolean standingApproval) {}

@@ -15,7 +15,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.Source;
-import sites.deco.buildsecrets.sync.SecretWriter;
+import sites.deco.buildsecrets.kube.SecretWriter;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 @Command(

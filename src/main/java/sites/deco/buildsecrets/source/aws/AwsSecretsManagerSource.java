@@ -252,14 +252,6 @@ public final class AwsSecretsManagerSource implements BulkSource {
     }
   }
 
-  private Upstream readOrUnreachable(String key) {
-    try {
-      return read(key);
-    } catch (SourceException e) {
-      return new Upstream.Unreachable(e.kind(), e.detail());
-    }
-  }
-
   private boolean isScheduledForDeletion(String key) throws SourceException {
     try {
       DescribeSecretResponse d = client.describeSecret(r -> r.secretId(key));

@@ -14,15 +14,15 @@ import sites.deco.buildsecrets.sync.DeletionLedger;
 
 class StatusRenderingTest {
 
-  private static StatusRow row(String ns, SiteState state, String up, String local) {
+  private static StatusRow row(String ns, StatusState state, String up, String local) {
     return new StatusRow(ns, ns.substring("sites-".length()), state, up, local, "5m", false);
   }
 
   @Test
   void aTableHasAlignedColumnsDashesForMissingVersionsAndCountsTheOthers() {
     String table = StatusRendering.table(List.of(
-        row("sites-acme", SiteState.SYNCED, "v1", "v1"),
-        row("sites-b", SiteState.UPSTREAM_MISSING, null, null)), 3);
+        row("sites-acme", StatusState.SYNCED, "v1", "v1"),
+        row("sites-b", StatusState.UPSTREAM_MISSING, null, null)), 3);
     List<String> lines = table.lines().toList();
     assertThat(lines).hasSize(4);
     assertThat(lines.get(0)).startsWith("NAMESPACE    SITE   STATE              UPSTREAM-VERSION   SECRET-VERSION   AGE");
@@ -34,8 +34,8 @@ class StatusRenderingTest {
   @Test
   void standingApprovalsAreNamedWithTheWayToRemoveThem() throws Exception {
     List<StatusRow> rows = List.of(
-        row("sites-acme", SiteState.SYNCED, "v1", "v1"),
-        new StatusRow("sites-b", "b", SiteState.SYNCED, "v2", "v2", "5m", true));
+        row("sites-acme", StatusState.SYNCED, "v1", "v1"),
+        new StatusRow("sites-b", "b", StatusState.SYNCED, "v2", "v2", "5m", true));
 
     String table = StatusRendering.table(rows, 0);
     JsonNode json = new ObjectMapper().readTree(StatusRendering.json(rows));
@@ -56,7 +56,7 @@ class StatusRenderingTest {
   @Test
   void jsonIsAnArrayWithTheSameFields() throws Exception {
     JsonNode json = new ObjectMapper().readTree(StatusRendering.json(List.of(
-        row("sites-acme", SiteState.OUT_OF_SYNC, "v2", "v1"), row("sites-b", SiteState.NOT_OWNED, null, null))));
+        row("sites-acme", StatusState.OUT_OF_SYNC, "v2", "v1"), row("sites-b", StatusState.NOT_OWNED, null, null))));
     assertThat(json.isArray()).isTrue();
     assertThat(json).hasSize(2);
     JsonNode first = json.get(0);
@@ -77,9 +77,9 @@ class StatusRenderingTest {
     Inspection changed = Inspection.of(CliFixtures.site("enabled"), CliFixtures.owned(Map.of("TOKEN", "old"), "v0"),
         NAMING, CliFixtures.answering(payload, "v1"));
     List<StatusRow> rows = List.of(
-        new StatusRow("sites-acme", "acme", SiteState.of(synced.plan(), false), synced.upstreamVersion(),
+        new StatusRow("sites-acme", "acme", StatusState.of(synced.plan(), false), synced.upstreamVersion(),
             synced.secretVersion(), "1m", false),
-        new StatusRow("sites-acme", "acme", SiteState.of(changed.plan(), false), changed.upstreamVersion(),
+        new StatusRow("sites-acme", "acme", StatusState.of(changed.plan(), false), changed.upstreamVersion(),
             changed.secretVersion(), "1m", false));
     String out = StatusRendering.table(rows, 0) + StatusRendering.json(rows) + synced + changed;
     assertThat(out).doesNotContain(CliFixtures.leakForms()).contains("synced", "out-of-sync");

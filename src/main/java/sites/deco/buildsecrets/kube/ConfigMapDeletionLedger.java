@@ -1,10 +1,13 @@
-package sites.deco.buildsecrets.sync;
+package sites.deco.buildsecrets.kube;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.time.Instant;
+import sites.deco.buildsecrets.sync.DeletionLedger;
+import sites.deco.buildsecrets.sync.DeletionLedger.State;
+import sites.deco.buildsecrets.sync.DeletionLedger.Unavailable;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,4 +1,4 @@
-package sites.deco.buildsecrets.sync;
+package sites.deco.buildsecrets.kube;
 
 import io.fabric8.kubernetes.api.model.DeleteOptions;
 import io.fabric8.kubernetes.api.model.DeleteOptionsBuilder;
@@ -9,6 +9,10 @@ import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.util.Map;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
+import sites.deco.buildsecrets.sync.DataDigest;
+import sites.deco.buildsecrets.sync.ManagedMarks;
+import sites.deco.buildsecrets.sync.Plan;
+import sites.deco.buildsecrets.sync.SiteRef;
 
 /**
  * Applies a {@link Plan} to the API server with optimistic concurrency: updates carry the

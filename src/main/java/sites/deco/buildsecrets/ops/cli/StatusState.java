@@ -4,7 +4,7 @@ import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.Plan;
 
 /** The STATE column of {@code status}, derived from the operator's own rule table. */
-public enum SiteState {
+public enum StatusState {
   SYNCED("synced"),
   OUT_OF_SYNC("out-of-sync"),
   UPSTREAM_MISSING("upstream-missing"),
@@ -16,7 +16,7 @@ public enum SiteState {
 
   private final String label;
 
-  SiteState(String label) {
+  StatusState(String label) {
     this.label = label;
   }
 
@@ -32,7 +32,7 @@ public enum SiteState {
   /**
    * @param lastEventDeletionPaused the namespace's most recent Event from the operator has reason DeletionPaused
    */
-  public static SiteState of(Plan plan, boolean lastEventDeletionPaused) {
+  public static StatusState of(Plan plan, boolean lastEventDeletionPaused) {
     return switch (plan) {
       case Plan.Create c -> OUT_OF_SYNC;
       case Plan.Update u when lastEventDeletionPaused && u.removesKeys() -> DELETION_PAUSED;
