@@ -177,11 +177,11 @@ public final class DeletionGuard {
     if (unread != null) {
       return unread;
     }
-    Count count = count(now);
+    BudgetCount count = count(now);
     // The deletion asked for is a candidate itself, unless a recorded attempt already counts it as
     // recent: the trip holds while any other candidate is left.
     boolean alreadyRecorded = memory.uidsSince(now.minus(budget.window())).contains(current.uid());
-    if (tripHolds(count, alreadyRecorded ? 0 : 1)) {
+    if (count.latchHolds(memory.tripped(), alreadyRecorded ? 0 : 1)) {
       return new Paused("deletions are paused since the budget was exceeded: " + count.describe()
           + (count.notYetRead() > 0 ? "; " + count.describeNotYetRead() : "")
           + "; undo the change, or approve each deletion (approve-deletions)");
@@ -190,7 +190,7 @@ public final class DeletionGuard {
       memory = memory.untrip();
       unsaved = true; // saved with the next deletion; if lost, a restart re-checks the same condition
     }
-    if (count.candidates() + count.recent() > count.allowed()) {
+    if (count.overBudget()) {
       memory = memory.trip(now);
       unsaved = true;
       return new Paused(count.describe() + ", over the deletion budget of " + count.allowed()
@@ -223,15 +223,6 @@ public final class DeletionGuard {
     return new Allowed(new Permit(sent));
   }
 
-  /**
-   * The trip holds while more than {@code asking} unapproved candidates are left, and until every
-   * managed Secret has been read since start-up: before that, keys missing in a wrong region or
-   * account are not candidates yet, so "nothing left" cannot be told. (A key whose reads keep
-   * failing since start-up therefore holds it too: the pause names it; fix it or approve.)
-   */
-  private boolean tripHolds(Count count, long asking) {
-    return memory.tripped() && (count.candidates() > asking || count.notYetRead() > 0);
-  }
 
   /**
    * Housekeeping on the sweep's cadence: reads the ledger if nothing has yet, clears a trip whose
@@ -243,7 +234,7 @@ public final class DeletionGuard {
     if (readLedger(now) != null) {
       return;
     }
-    if (memory.tripped() && !tripHolds(count(now), 0)) {
+    if (memory.tripped() && !count(now).latchHolds(true, 0)) {
       memory = memory.untrip();
       unsaved = true;
     }
@@ -354,11 +345,11 @@ public final class DeletionGuard {
     if (readLedger(now) != null) {
       return false;
     }
-    Count count = count(now);
-    if (tripHolds(count, 1)) {
+    BudgetCount count = count(now);
+    if (count.latchHolds(memory.tripped(), 1)) {
       return false;
     }
-    return count.candidates() + count.recent() <= count.allowed();
+    return !count.overBudget();
   }
 
   /** One line for the once-per-sweep summary; null when nothing is paused. */
@@ -367,7 +358,7 @@ public final class DeletionGuard {
     if (paused.isEmpty()) {
       return null;
     }
-    Count count;
+    BudgetCount count;
     Paused unreadable;
     synchronized (this) {
       count = count(clock.instant());
@@ -382,59 +373,8 @@ public final class DeletionGuard {
         + (unreadable == null ? "" : "; " + unreadable.reason());
   }
 
-  /**
-   * @param notYetRead opted-in managed Secrets whose key has not been read since start-up
-   * @param unread the first few of their namespaces, to name in a pause
-   */
-  private record Count(long population, long optedOut, long missing, long removingKeys, int recent, int allowed,
-      long notYetRead, List<String> unread) {
-    String describeNotYetRead() {
-      return notYetRead + " managed Secrets not yet read since start-up (" + String.join(", ", unread)
-          + (notYetRead > unread.size() ? ", ..." : "") + ")";
-    }
-
-    long candidates() {
-      return optedOut + missing + removingKeys;
-    }
-
-    String describe() {
-      return candidates() + " of " + population + " managed Secrets would be deleted"
-          + (removingKeys > 0 ? " or lose keys" : "") + " (" + optedOut + " opt-out, " + missing + " upstream missing"
-          + (removingKeys > 0 ? ", " + removingKeys + " keys removed" : "") + ")"
-          + (recent > 0 ? " and " + recent + " were deleted recently (or lost keys), within the budget window" : "");
-    }
-  }
-
-  private Count count(Instant now) {
+  private BudgetCount count(Instant now) {
     Set<String> sent = memory == null ? Set.of() : memory.uidsSince(now.minus(budget.window()));
-    long population = 0;
-    long optedOut = 0;
-    long missing = 0;
-    long removingKeys = 0;
-    long notYetRead = 0;
-    List<String> unread = new ArrayList<>();
-    for (FleetCensus.Member m : census.get().members()) {
-      Optional<SiteState> state = store.get(m.namespace());
-      if (m.optedIn() && !m.terminating() && !state.map(SiteState::readSinceStart).orElse(false)) {
-        notYetRead++;
-        if (unread.size() < UNREAD_NAMED) {
-          unread.add(m.namespace());
-        }
-      }
-      if (m.terminating() || sent.contains(m.secretUid())) {
-        continue; // deleted a moment ago (still cached) or stripped of keys (still there): counted once, as recent
-      }
-      population++;
-      if (!m.optedIn()) {
-        optedOut += m.approvedDeletion() ? 0 : 1;
-      } else if (state.map(SiteState::upstreamMissing).orElse(false)) {
-        missing += m.approvedDeletion() ? 0 : 1;
-      } else if (state.map(SiteState::removesKeys).orElse(false)) {
-        removingKeys += m.approvedKeyRemoval() ? 0 : 1;
-      }
-    }
-    int recent = sent.size();
-    return new Count(population, optedOut, missing, removingKeys, recent, budget.allowedMissing((int) (population + recent)),
-        notYetRead, List.copyOf(unread));
+    return BudgetCount.of(census.get(), store::get, sent, budget, UNREAD_NAMED);
   }
 }
