@@ -3,10 +3,12 @@ package sites.deco.buildsecrets.controller;
 import io.fabric8.kubernetes.api.model.Namespace;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.Source;
+import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.sync.SiteRef;
 import sites.deco.buildsecrets.sync.SiteStore;
@@ -40,7 +42,7 @@ final class ChangeDetection {
    */
   ChangeDetection(Source source, Naming naming, SiteStore store, UpstreamAnswers answers,
       Supplier<Stream<Namespace>> namespaces, DirectReads directReads, FleetChores chores,
-      java.util.function.Function<FleetSweep.ModeSwitch, FleetSweep> sweep, ChangeEventConsumer changeEvents,
+      Function<FleetSweep.ModeSwitch, FleetSweep> sweep, ChangeEventConsumer changeEvents,
       Duration resyncPeriod) {
     this.source = source;
     this.naming = naming;
@@ -111,7 +113,7 @@ final class ChangeDetection {
       }
       try {
         return directReads.read(key);
-      } catch (sites.deco.buildsecrets.source.SourceException e) {
+      } catch (SourceException e) {
         return new Upstream.Unreachable(e.kind(), e.detail());
       }
     });

@@ -11,9 +11,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -320,7 +322,7 @@ final class ChangeEventConsumer {
   }
 
   /** Reads every key once, in batches when the source can; a failed request leaves its keys unanswered. */
-  private Map<String, Upstream> read(java.util.Set<String> keys) {
+  private Map<String, Upstream> read(Set<String> keys) {
     if (keys.isEmpty()) {
       return Map.of();
     }
@@ -343,7 +345,7 @@ final class ChangeEventConsumer {
     CompletableFuture<?>[] fates = handedOff.stream().map(h -> h.answer().fate()).toArray(CompletableFuture[]::new);
     try {
       CompletableFuture.allOf(fates).get(HAND_OFF_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+    } catch (TimeoutException | ExecutionException e) {
       // what settled is counted below; the rest is redelivered
     }
     Instant now = clock.instant();
