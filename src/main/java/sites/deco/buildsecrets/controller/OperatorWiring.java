@@ -235,8 +235,9 @@ public final class OperatorWiring {
           }, FleetSweep.chunkSize(config.reconcileThreads(), bulk.batchSize()), cachesSynced);
     }
     ChangeEventConsumer changeEvents = changeFeed == null ? null
-        : new ChangeEventConsumer(changeFeed, source, naming, store, changeEventMetrics, clock, fleet::namespace,
-            fleet::secret, answers, cachesSynced, ChangeEventConsumer.LONG_POLL_SECONDS);
+        : new ChangeEventConsumer(changeFeed, new ChangeEventHandler(source, naming, store, changeEventMetrics, clock,
+            fleet::namespace, fleet::secret, answers), changeEventMetrics, cachesSynced,
+            ChangeEventConsumer.LONG_POLL_SECONDS);
     ChangeDetection detection = new ChangeDetection(source, naming, store, answers, fleet::namespaces,
         new DirectReads(source, DirectReads.WINDOW, clock), chores, sweep, changeEvents, config.resyncPeriod());
     SecretWriter writer = new SecretWriter(client, naming, new SecretWriter.WriteListener() {

@@ -26,7 +26,6 @@ import sites.deco.buildsecrets.source.SecretData;
 import sites.deco.buildsecrets.source.SourceException;
 import sites.deco.buildsecrets.source.Upstream;
 import sites.deco.buildsecrets.source.aws.CloudTrailEvents;
-import sites.deco.buildsecrets.sync.SiteState;
 import sites.deco.buildsecrets.sync.SiteStore;
 import sites.deco.buildsecrets.telemetry.ChangeEventMetrics;
 
@@ -61,9 +60,10 @@ class ChangeEventConsumerTest {
         taken.put(ns, found);
       }
     });
-    return new ChangeEventConsumer(feed, source, NAMING, store, new ChangeEventMetrics(registry),
-        Clock.fixed(NOW, ZoneOffset.UTC), ns -> Optional.ofNullable(namespaces.get(ns)), secrets::get,
-        answers, CompletableFuture.completedFuture(null), 0);
+    ChangeEventMetrics metrics = new ChangeEventMetrics(registry);
+    return new ChangeEventConsumer(feed, new ChangeEventHandler(source, NAMING, store, metrics,
+        Clock.fixed(NOW, ZoneOffset.UTC), ns -> Optional.ofNullable(namespaces.get(ns)), secrets::get, answers),
+        metrics, CompletableFuture.completedFuture(null), 0);
   }
 
   private void site(String site, String optIn, String syncToken) {

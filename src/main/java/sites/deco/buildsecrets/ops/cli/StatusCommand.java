@@ -28,7 +28,6 @@ import sites.deco.buildsecrets.source.Source;
 import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionApproval;
 import sites.deco.buildsecrets.sync.DeletionLedger;
-import sites.deco.buildsecrets.sync.Plan;
 import sites.deco.buildsecrets.sync.SiteRef;
 
 @Command(
