@@ -72,7 +72,10 @@ final class ChangeDetection {
     chores.start();
   }
 
-  /** Stops them and waits for the sweep, so nothing uses the source or the client after this. */
+  /**
+   * Stops them and waits for the sweep, so nothing uses the source or the client after this; the
+   * answers still waiting are dropped (the next term reads afresh).
+   */
   void stop() {
     chores.stop();
     if (changeEvents != null) {
@@ -81,6 +84,7 @@ final class ChangeDetection {
     if (listSweep != null) {
       listSweep.stop();
     }
+    answers.dropAll();
   }
 
   /** Sweep, then change events: null when fine or not sweeping. */

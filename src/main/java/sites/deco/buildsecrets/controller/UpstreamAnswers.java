@@ -26,8 +26,8 @@ import java.util.function.Supplier;
  * the leader callbacks, not by this source's {@code start()}: JOSDK 5.2.3's {@code
  * Controller.start(boolean)} starts every event source on every replica (EventSourceManager.start)
  * and only the EventProcessor waits for leadership ({@code startEventProcessing}), and an event
- * source gets no leadership callback. Answers offered on a replica that lost leadership are never
- * taken there; they are dropped with the feeders' stop.
+ * source gets no leadership callback. When the feeders stop (leadership lost, or shutdown) every
+ * waiting answer is dropped, so an answer read under one term is never applied in a later one.
  */
 final class UpstreamAnswers extends AbstractEventSource<UpstreamAnswer, Namespace> {
   static final String NAME = "upstream-answers";
@@ -102,6 +102,13 @@ final class UpstreamAnswers extends AbstractEventSource<UpstreamAnswer, Namespac
       }
     });
     signalIfBlocked();
+  }
+
+  /** Drops every waiting answer: the feeders stopped, and an answer must not outlive their term. */
+  void dropAll() {
+    for (UpstreamAnswer.Origin origin : UpstreamAnswer.Origin.values()) {
+      dropWaiting(origin);
+    }
   }
 
   /** Answers offered and not yet taken, fleet-wide: the sweep's back-pressure. */

@@ -95,6 +95,20 @@ class UpstreamAnswersTest {
   }
 
   @Test
+  void whenTheFeedersStopNoAnswerOutlivesTheirTerm() {
+    UpstreamAnswer event = answer(FOUND, UpstreamAnswer.Origin.CHANGE_EVENT);
+    UpstreamAnswer retry = answer(FOUND, UpstreamAnswer.Origin.RETRY);
+    answers.offer("sites-a", event);
+    answers.keep("sites-b", retry);
+
+    answers.dropAll();
+
+    assertThat(answers.waitingCount()).isZero();
+    assertThat(event.fate()).isCompletedWithValue(UpstreamAnswer.Fate.DROPPED);
+    assertThat(retry.fate()).isCompletedWithValue(UpstreamAnswer.Fate.DROPPED);
+  }
+
+  @Test
   void forgettingANamespaceDropsItsAnswer() {
     UpstreamAnswer a = answer(FOUND, UpstreamAnswer.Origin.CHANGE_EVENT);
     answers.offer("sites-a", a);
