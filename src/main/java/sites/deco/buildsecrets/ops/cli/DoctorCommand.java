@@ -30,7 +30,7 @@ import sites.deco.buildsecrets.source.Upstream;
     description = {
         "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
             + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS "
-            + "credentials and region, the change-events queue when one is configured (GetQueueAttributes), and with --site one site's upstream key (version and key names only), and "
+            + "credentials and region (with --build-secrets-backend=vault: Vault's health, the Kubernetes auth login, the KV version 2 mount and the policy on the key path through sys/capabilities-self), the change-events queue when one is configured (GetQueueAttributes), and with --site one site's upstream key (version and key names only), and "
             + "whether this identity could adopt that site (informational: the operator's own identity must not be able to).",
         "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
 public final class DoctorCommand implements Callable<Integer> {
@@ -136,7 +136,8 @@ public final class DoctorCommand implements Callable<Integer> {
             "fix the kube API check above, then run doctor again"));
       }
     }
-    List<EnvironmentCheck> environment = sourceOptions.environmentChecks();
+    List<EnvironmentCheck> environment =
+        sourceOptions.environmentChecks(naming.upstreamKey(site != null ? site : "example"));
     environment.forEach(c -> checks.add(new DoctorCheck(c.ok(), c.what(), c.fix())));
     if (site != null) {
       if (!environment.stream().allMatch(EnvironmentCheck::ok)) {
