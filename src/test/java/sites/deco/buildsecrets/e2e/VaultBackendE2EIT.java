@@ -153,6 +153,41 @@ class VaultBackendE2EIT {
     operator = startOperator("wrong-role", "--vault-role=no-such-role");
     keptWithSourceErrors(operator);
     operator.stop();
+  }
+
+  /**
+   * The Vault twin of "another AWS account": a real, readable KV version 2 mount that holds none of
+   * the keys, so every read is a genuine "missing". The deletion guard's corroborating reads find
+   * the other keys missing too: every deletion pauses, nothing is deleted.
+   */
+  @Test
+  @Order(6)
+  void anotherReadableKvMountHoldingNoKeysPausesEveryDeletion() {
+    String mount = "bso-empty";
+    vault.enableKv(mount, 2);
+    vault.policy("bso-empty-read", "path \"" + mount + "/data/sites/*\" { capabilities = [\"read\"] }\n"
+        + "path \"" + mount + "/metadata/sites/*\" { capabilities = [\"read\", \"list\"] }");
+    String role = "bso-empty-" + UUID.randomUUID().toString().substring(0, 8);
+    vault.role(role, bed.vaultEnv().get("TESTBED_VAULT_OPERATOR_SERVICE_ACCOUNT"), "bso-empty-read", "10m");
+    Map<String, String> before = Map.of(site, sites.secret(site).getMetadata().getResourceVersion(),
+        other, sites.secret(other).getMetadata().getResourceVersion());
+    Map<String, Integer> seen = Map.of(site, sites.events(site, "DeletionPaused").size(),
+        other, sites.events(other, "DeletionPaused").size());
+    operator = startOperator("empty-mount", "--vault-mount=" + mount, "--vault-role=" + role);
+    sites.forceSync(site);
+    sites.forceSync(other);
+    await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
+      for (String s : List.of(site, other)) {
+        assertThat(sites.events(s, "DeletionPaused").size()).as(s).isGreaterThan(seen.get(s));
+      }
+    });
+    await().during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      for (String s : List.of(site, other)) {
+        assertThat(sites.secret(s)).as(s).isNotNull();
+        assertThat(sites.secret(s).getMetadata().getResourceVersion()).as(s).isEqualTo(before.get(s));
+      }
+    });
+    operator.stop();
     operator = startOperator("vault-again").awaitReady();
   }
 
@@ -181,7 +216,7 @@ class VaultBackendE2EIT {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void aSoftDeletedKeyRemovesTheSecretAfterTheConfirmationDelay() {
     String gone = Sites.fresh("vault-gone");
     put(gone, Map.of("A", value("gone")));
@@ -195,7 +230,7 @@ class VaultBackendE2EIT {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void noValueOrTokenEverReachesTheOperatorsOutput() {
     List<String> forbidden = new ArrayList<>(List.of(CANARY, bed.vaultEnv().get("VAULT_TOKEN")));
     for (String v : VALUES) {
