@@ -29,7 +29,8 @@ import sites.deco.buildsecrets.source.Upstream;
  *       Missing (scheduled for deletion; {@code vault kv undelete} restores it). Destroyed: Missing
  *       (not found).
  *   <li>403 (policy, unknown mount under a restricted token, revoked or expired token): an error,
- *       after one fresh login; a failed login is a credentials error. 5xx, 429, timeouts, no answer,
+ *       after one fresh login (so a persistently denied read costs three requests: read, login,
+ *       read; the reconciler's backoff spaces them); a failed login is a credentials error. 5xx, 429, timeouts, no answer,
  *       a 404 that names an error (no handler for the route): errors.
  * </ul>
  *
@@ -214,5 +215,10 @@ public final class VaultKvSource implements Source {
   @Override
   public String name() {
     return "vault";
+  }
+
+  @Override
+  public void close() {
+    http.close();
   }
 }
