@@ -41,6 +41,8 @@ public record OperatorConfig(
   /** Upstream backends; adding one is a new {@code Source} file plus a constant here. */
   public enum Backend {
     AWS,
+    /** HashiCorp Vault's KV version 2 engine, with Kubernetes auth. */
+    VAULT,
     DISABLED;
 
     public static Backend parse(String text) {

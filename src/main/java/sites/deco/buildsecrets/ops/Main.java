@@ -58,7 +58,7 @@ import sites.deco.buildsecrets.sync.SiteStore;
     subcommands = {StatusCommand.class, SyncCommand.class, DoctorCommand.class, ApproveDeletionsCommand.class,
         AdoptCommand.class, ReleaseCommand.class, EnvCommand.class},
     description = "Keeps the build-secrets Secret of every opted-in sites-<site> namespace in sync with "
-        + "AWS Secrets Manager. Runs against the current kubeconfig context, or in-cluster.")
+        + "AWS Secrets Manager or HashiCorp Vault's KV version 2 engine (--build-secrets-backend). Runs against the current kubeconfig context, or in-cluster.")
 public final class Main implements Callable<Integer> {
 
   @Option(names = "--build-secrets-resync-period", defaultValue = "${env:BUILD_SECRETS_RESYNC_PERIOD:-15m}",
@@ -168,9 +168,21 @@ public final class Main implements Callable<Integer> {
         naming.naming(), upstream.backend(), resync,
         new OperatorConfig.DeletionBudget(deletionBudgetPercent, deletionBudgetMin, budgetWindow()),
         parseDuration("--deletion-confirmation-delay", deletionConfirmationDelay),
-        upstream.callTimeout(), upstream.requestsPerSecond(), OperatorConfig.ChangeDetection.parse(changeDetection),
+        upstream.callTimeout(), upstream.requestsPerSecond(), changeDetection(upstream.backend()),
         reconcileThreads, metricsBindAddress, healthBindAddress, election, changeEvents.queueUrl(),
         deletionLedger.location());
+  }
+
+  /** Vault has no listing of versions worth its cost: each namespace reads its key (get mode). */
+  private OperatorConfig.ChangeDetection changeDetection(OperatorConfig.Backend backend) {
+    OperatorConfig.ChangeDetection mode = OperatorConfig.ChangeDetection.parse(changeDetection);
+    if (backend != OperatorConfig.Backend.VAULT) {
+      return mode;
+    }
+    if (changeEvents.queueUrl() != null) {
+      throw new IllegalArgumentException("change events (--change-events-queue-url) work with the aws backend only");
+    }
+    return OperatorConfig.ChangeDetection.GET;
   }
 
   private Duration budgetWindow() {
@@ -226,9 +238,13 @@ public final class Main implements Callable<Integer> {
     KubernetesClient client = KubernetesClients.operatorClient(kubeConfig);
     KubernetesClients.connectEarly(client);
     Source source = switch (config.backend()) {
-      case AWS -> upstream.open(metrics);
+      case AWS, VAULT -> upstream.open(metrics);
       case DISABLED -> null;
     };
+    if (source != null) {
+      metrics.gauge("backend", "The upstream backend this operator reads (always 1), by name",
+          java.util.Map.of("backend", source.name()), () -> 1);
+    }
     // A disabled backend registers no controller (JOSDK refuses to start without one), so the
     // process only serves its probes and metrics: it can run beside the Go operator harmlessly.
     LeaderLease lease = config.leaderElection() == null ? null : new LeaderLease(config.leaderElection(), identity);

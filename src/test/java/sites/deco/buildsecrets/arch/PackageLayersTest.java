@@ -54,4 +54,24 @@ class PackageLayersTest {
         .should().dependOnClassesThat().resideInAPackage("software.amazon.awssdk..")
         .check(MAIN);
   }
+
+  @Test
+  void onlyTheBackendOptionsTouchTheVaultSource() {
+    // The vault package is reached through the Source seam; only the command line's backend
+    // options (the wiring seam that picks the backend) may name its classes.
+    com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+        .that().resideOutsideOfPackage("sites.deco.buildsecrets.source.vault..")
+        .and().doNotHaveFullyQualifiedName("sites.deco.buildsecrets.ops.cli.SourceOptions")
+        .should().dependOnClassesThat().resideInAPackage("sites.deco.buildsecrets.source.vault..")
+        .check(MAIN);
+  }
+
+  @Test
+  void theVaultSourceUsesNoOtherBackend() {
+    com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses()
+        .that().resideInAPackage("sites.deco.buildsecrets.source.vault..")
+        .should().dependOnClassesThat().resideInAnyPackage("sites.deco.buildsecrets.source.aws..",
+            "software.amazon.awssdk..", "sites.deco.buildsecrets.controller..", "sites.deco.buildsecrets.sync..")
+        .check(MAIN);
+  }
 }

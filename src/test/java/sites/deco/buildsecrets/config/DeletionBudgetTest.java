@@ -71,19 +71,19 @@ class DeletionBudgetTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "gcp", "vault", "aws-secrets-manager", "none"})
+  @ValueSource(strings = {"", "gcp", "vault-kv", "aws-secrets-manager", "none"})
   void backendRejectsUnknownNamesListingTheSupportedOnes(String text) {
     assertThatThrownBy(() -> Backend.parse(text))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("'" + text + "'")
-        .hasMessageContaining("aws, disabled");
+        .hasMessageContaining("aws, vault, disabled");
   }
 
   @Test
   void backendRejectsNull() {
     assertThatThrownBy(() -> Backend.parse(null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("aws, disabled");
+        .hasMessageContaining("aws, vault, disabled");
   }
 
   @Test

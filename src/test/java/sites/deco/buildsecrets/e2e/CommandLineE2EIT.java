@@ -40,9 +40,9 @@ class CommandLineE2EIT {
 
   @Test
   void anUnknownBackendExitsNonZeroListingTheSupportedValues() {
-    OperatorProcess p = run(Map.of("BUILD_SECRETS_BACKEND", "vault"));
+    OperatorProcess p = run(Map.of("BUILD_SECRETS_BACKEND", "gcp"));
     assertThat(p.awaitExit(Duration.ofSeconds(30))).isEqualTo(2);
-    assertThat(p.output().strip()).isEqualTo("error: unknown backend 'vault': supported values are aws, disabled");
+    assertThat(p.output().strip()).isEqualTo("error: unknown backend 'gcp': supported values are aws, vault, disabled");
   }
 
   @Test

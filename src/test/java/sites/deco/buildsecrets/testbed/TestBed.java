@@ -36,9 +36,18 @@ public final class TestBed {
   private final KubernetesClient admin;
   private final SecretsManagerClient secretsManager;
 
+  /** The Vault exports (dev/testbed up --vault): kept apart, so AWS suites never run with them. */
+  private volatile Map<String, String> vaultEnv;
+
   private TestBed(Path dir, Map<String, String> env) throws IOException {
     this.dir = dir;
-    this.env = env;
+    Map<String, String> plain = new LinkedHashMap<>(env);
+    Path vaultExports = dir.resolve("vault/env");
+    if (Files.exists(vaultExports)) {
+      this.vaultEnv = parseEnv(vaultExports);
+      plain.keySet().removeAll(vaultEnv.keySet());
+    }
+    this.env = plain;
     this.admin = new KubernetesClientBuilder()
         .withConfig(Config.fromKubeconfig(Files.readString(Path.of(env.get("KUBECONFIG")))))
         .build();
@@ -69,6 +78,35 @@ public final class TestBed {
       }
     }
     return instance;
+  }
+
+  /**
+   * The shared test bed with a Vault dev server added beside it ({@code dev/testbed up --vault},
+   * which builds Vault on first use and restarts nothing else). Opt-in: only suites that ask for it
+   * pay for it; {@link #env()} stays free of the Vault exports, {@link #vaultEnv()} holds them.
+   */
+  public static synchronized TestBed withVault() {
+    TestBed bed = get();
+    if (bed.vaultEnv == null) {
+      try {
+        run(List.of(repoRoot().resolve("dev/testbed").toString(), "up", "--vault", "--dir", bed.dir.toString()), 1800);
+        bed.vaultEnv = parseEnv(bed.dir.resolve("vault/env"));
+      } catch (IOException | InterruptedException e) {
+        throw new IllegalStateException("vault did not start in the test bed: " + e.getMessage(), e);
+      }
+    }
+    return bed;
+  }
+
+  /**
+   * What dev/testbed exported for Vault: VAULT_ADDR, VAULT_CACERT, VAULT_TOKEN (root: may write
+   * test data), BUILD_SECRETS_BACKEND=vault, BUILD_SECRETS_VAULT_* and TESTBED_VAULT_*.
+   */
+  public Map<String, String> vaultEnv() {
+    if (vaultEnv == null) {
+      throw new IllegalStateException("no Vault in this test bed: use TestBed.withVault()");
+    }
+    return vaultEnv;
   }
 
   /**

@@ -53,6 +53,7 @@ import sites.deco.buildsecrets.sync.SiteRef;
             + "--as/--as-group, or a kubeconfig that impersonates) replaces your groups: name every group you need. "
             + "A refusal of a dry run stops the namespace before any write, naming the policy. Your AWS credentials "
             + "write upstream (the operator stays read-only there).",
+        "AWS Secrets Manager only: with --build-secrets-backend=vault adopt stops with an error before any call.",
         "Never prints a value: key names, versions and rules only.",
         "Exit 0 when every namespace was adopted (or already managed), 1 when any was refused or aborted, "
             + "2 on usage errors."})
@@ -95,6 +96,7 @@ public final class AdoptCommand implements Callable<Integer> {
       throw new IllegalArgumentException("name the namespaces to adopt, or give --all (not both)");
     }
     HandOverSupport.requireSiteNamespaces(naming, namespaces);
+    sourceOptions.requireAws("adopt");
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     TokenBucket bucket = sourceOptions.tokenBucket(); // one bucket for every read and write

@@ -30,7 +30,7 @@ import sites.deco.buildsecrets.source.Upstream;
     description = {
         "Checks what the operator needs, as the current kubeconfig identity and AWS environment: the kube API, "
             + "every RBAC permission (SelfSubjectAccessReview), the admission policies and their bindings, AWS "
-            + "credentials and region, the change-events queue when one is configured (GetQueueAttributes), and with --site one site's upstream key (version and key names only), and "
+            + "credentials and region (with --build-secrets-backend=vault: Vault's health, the Kubernetes auth login, the KV version 2 mount and the policy on the key path through sys/capabilities-self), the change-events queue when one is configured (GetQueueAttributes), and with --site one site's upstream key (version and key names only), and "
             + "whether this identity could adopt that site (informational: the operator's own identity must not be able to).",
         "Prints OK or FAIL per check, with a fix for each FAIL. Exit 0 when all pass, 1 when any fails, 2 on usage errors."})
 public final class DoctorCommand implements Callable<Integer> {
@@ -136,7 +136,8 @@ public final class DoctorCommand implements Callable<Integer> {
             "fix the kube API check above, then run doctor again"));
       }
     }
-    List<EnvironmentCheck> environment = sourceOptions.environmentChecks();
+    List<EnvironmentCheck> environment =
+        sourceOptions.environmentChecks(naming.upstreamKey(site != null ? site : "example"));
     environment.forEach(c -> checks.add(new DoctorCheck(c.ok(), c.what(), c.fix())));
     if (site != null) {
       if (!environment.stream().allMatch(EnvironmentCheck::ok)) {
@@ -146,7 +147,9 @@ public final class DoctorCommand implements Callable<Integer> {
         try (Source source = sourceOptions.open()) {
           answer = CliSupport.read(source, naming.upstreamKey(site));
         }
-        checks.add(upstreamKey(naming.upstreamKey(site), answer));
+        checks.add(sourceOptions.backend() == OperatorConfig.Backend.VAULT
+            ? vaultKey(naming.upstreamKey(site), answer)
+            : upstreamKey(naming.upstreamKey(site), answer));
       }
     }
     if (changeEvents.queueUrl() != null) {
@@ -210,6 +213,23 @@ public final class DoctorCommand implements Callable<Integer> {
       return DoctorCheck.fail(p.describe() + ": could not ask (" + CliSupport.describe(e) + ")",
           "allow the identity to create selfsubjectaccessreviews (authorization.k8s.io; system:basic-user grants it)");
     }
+  }
+
+  /** The vault backend's answers: the same states, with Vault's own commands as the fixes. */
+  private static DoctorCheck vaultKey(String key, Upstream answer) {
+    return switch (answer) {
+      case Upstream.Found f -> DoctorCheck.ok(
+          "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
+      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
+          "upstream key " + key + ": missing (current version soft-deleted)",
+          "restore it: vault kv undelete -versions=<current> <mount>/" + key);
+      case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found or destroyed)",
+          "write it with string values: vault kv put <mount>/" + key + " NAME=...");
+      case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
+          "store string values only: vault kv put <mount>/" + key + " NAME=...");
+      case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(),
+          "see the Vault checks above and docs/operations.md, Vault (policy, role, mount)");
+    };
   }
 
   private static DoctorCheck upstreamKey(String key, Upstream answer) {

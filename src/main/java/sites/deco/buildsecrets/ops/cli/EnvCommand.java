@@ -17,6 +17,8 @@ import picocli.CommandLine.Spec;
             + "by key names (added, changed, removed), made only if the version read is still current (a change made "
             + "meanwhile by anyone fails the write, which writes nothing), tagged with your AWS identity, then "
             + "delivered: the namespace's sync is requested and the Secret awaited.",
+        "AWS Secrets Manager only: with --build-secrets-backend=vault every env subcommand stops with an error "
+            + "(edit Vault keys with vault kv put; the operator syncs them).",
         "Never prints a value. Exit 0 on success, 1 when refused, in conflict or failed, 2 on usage errors."})
 public final class EnvCommand implements Runnable {
   @Spec CommandSpec spec;

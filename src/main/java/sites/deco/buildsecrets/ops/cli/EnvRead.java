@@ -38,6 +38,7 @@ final class EnvRead {
     CliSupport.quietLogging();
     Naming naming = options.namingOptions.naming();
     SourceOptions sourceOptions = options.sourceOptions;
+    sourceOptions.requireAws("env");
     HandOverSupport.Format format = options.output;
     String site = EnvSite.siteOf(naming, options.site);
     String key = naming.upstreamKey(site);

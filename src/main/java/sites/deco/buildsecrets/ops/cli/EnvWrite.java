@@ -59,6 +59,7 @@ final class EnvWrite {
       EnvWriteOptions options, String siteArg, Planner planner) throws InterruptedException {
     CliSupport.quietLogging();
     EnvSite.siteOf(naming, siteArg); // usage errors before any call
+    sourceOptions.requireAws("env " + command);
     Duration wait = options.waitTimeout();
     PrintWriter out = spec.commandLine().getOut();
     HandOverSupport.Format format = options.output;
