@@ -1247,7 +1247,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--namespaces", type=int, default=1000)
     ap.add_argument("--backend", choices=("aws", "vault"), default="aws",
-                    help="vault: the test bed's Vault (dev/testbed up --vault), per-key mode, the phases that apply")
+                    help="vault: the test bed's Vault (dev/testbed up --vault), per-key mode, the phases that apply "
+                         "(those of --quick without the sweeps; --quick and --no-get-mode change nothing)")
     ap.add_argument("--unrelated-secrets", type=int, default=0)
     ap.add_argument("--jar", required=True)
     ap.add_argument("--java", required=True)
@@ -1264,7 +1265,10 @@ def main():
     ap.add_argument("--nmt", action="store_true",
                     help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
                          "the raw output, a thread dump and a class histogram go next to its log")
-    bench = Bench(ap.parse_args())
+    args = ap.parse_args()
+    if args.backend == "vault" and args.sm_latency_ms:
+        ap.error("--sm-latency-ms is for the aws backend (the proxy in front of moto); vault runs without a proxy")
+    bench = Bench(args)
     bench.run()
     bench.report()
 
