@@ -1,4 +1,5 @@
-"""The scale benchmark behind bench/run. Expects the test bed's env (KUBECONFIG, AWS_*, TESTBED_*)."""
+"""The scale benchmark behind bench/run. Expects the test bed's env (KUBECONFIG, AWS_*, TESTBED_*; with
+--backend vault also VAULT_ADDR, VAULT_CACERT, VAULT_TOKEN and BUILD_SECRETS_VAULT_*)."""
 import argparse
 import base64
 import http.client
@@ -7,6 +8,7 @@ import math
 import os
 import re
 import signal
+import ssl
 import statistics
 import subprocess
 import sys
@@ -121,6 +123,67 @@ class Proxy:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+# --- Vault (--backend vault): the test bed's dev server, through its HTTP API -------------------------
+
+# What `dev/testbed up --vault` exports for the operator: an aws run on such a bed leaves them out.
+VAULT_ENV = ("BUILD_SECRETS_BACKEND", "VAULT_ADDR", "VAULT_CACERT", "VAULT_TOKEN", "BUILD_SECRETS_VAULT_MOUNT",
+             "BUILD_SECRETS_VAULT_ROLE", "BUILD_SECRETS_VAULT_TOKEN_PATH")
+
+
+class Vault:
+    """The bed's Vault as its root token sees it (as testbed/VaultAdmin.java does): writes KV v2 data
+    and reads Vault's own request counts. The token goes in a header only; no value or token is ever
+    logged (Vault's error messages name paths, not values)."""
+
+    def __init__(self, addr, cacert, token, mount="secret"):
+        url = urllib.parse.urlsplit(addr)
+        self.host, self.port, self.token, self.mount = url.hostname, url.port, token, mount
+        self.ssl = ssl.create_default_context(cafile=cacert)
+        self.local = threading.local()  # one keep-alive connection per thread
+
+    def _call(self, method, path, body=None):
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPSConnection(self.host, self.port, timeout=30,
+                                                                     context=self.ssl)
+            try:
+                conn.request(method, "/v1/" + path, body=None if body is None else json.dumps(body),
+                             headers={"X-Vault-Token": self.token})
+                resp = conn.getresponse()
+                data = resp.read()
+                if resp.status // 100 != 2:
+                    raise RuntimeError(f"vault {method} {path}: HTTP {resp.status}: {data[:200]!r}")
+                return data
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise
+
+    def put(self, key, data):
+        """A new version of key (KV v2) holding data."""
+        self._call("POST", f"{self.mount}/data/{key}", {"data": data})
+
+    def snapshot(self):
+        """Requests Vault has handled, by route ("read secret/", "update auth/kubernetes/", ...), from
+        its own telemetry (sys/metrics, Prometheus format): the vault_route_<operation>_<mount>_
+        summaries' counts (Vault does not count its sys/metrics reads there, so scraping adds nothing)."""
+        text = self._call("GET", "sys/metrics?format=prometheus").decode()
+        out = {}
+        for name, _, value in samples(text, "vault_route_"):
+            m = re.fullmatch(r"vault_route_(create|read|update|delete|list)_(.+)_count", name)
+            if m:
+                route = f"{m.group(1)} {m.group(2).rstrip('_').replace('_', '/')}/"
+                out[route] = out.get(route, 0) + int(value)
+        # The bench's writes of test data (create/update on the KV mount) are not the operator's.
+        own_writes = {f"create {self.mount}/", f"update {self.mount}/"}
+        return {k: v for k, v in sorted(out.items()) if v and k not in own_writes}
+
+    def close(self):
+        pass
 
 
 def delta(after, before):
@@ -541,6 +604,14 @@ REPORT_ORDER = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_r
                 "startup_to_ready_ms", "upstream_change_to_secret_ms_p50", "upstream_change_to_secret_ms_p99",
                 "sm_requests_event_burst", "sqs_requests_idle_per_minute"]
 
+# The vault run's (--backend vault): Vault's request counts instead of Secrets Manager's.
+VAULT_REPORT_ORDER = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "cold_ratio", "vault_requests_cold",
+                      "vault_requests_resync_unchanged", "resync_period_seconds", "cpu_seconds_cold", "rss_mb",
+                      "heap_used_mb", "threads", "annotate_to_secret_ms_p50", "annotate_to_secret_ms_p99",
+                      "force_sync_ms_p50", "force_sync_ms_p99", "force_sync_reconcile_ms_mean",
+                      "force_sync_read_ms_mean", "force_sync_20_at_once_ms_p50", "force_sync_all_seconds",
+                      "vault_requests_force_sync_all", "startup_to_ready_ms"]
+
 
 def key(site):
     return f"sites/{site}/build"
@@ -566,7 +637,13 @@ class Bench:
         self.samples = min(100, self.n)
         self.moto_url = os.environ["TESTBED_MOTO_URL"]
         self.kube = Kube(os.environ["TESTBED_APISERVER_URL"], os.path.join(os.environ["TESTBED_DIR"], "pki"))
-        self.sm = boto3.client("secretsmanager", endpoint_url=self.moto_url, region_name=os.environ["AWS_REGION"])
+        self.vault = self.sm = None
+        self.requests = "vault_requests" if a.backend == "vault" else "sm_requests"  # the figures' prefix
+        if a.backend == "vault":
+            self.vault = Vault(os.environ["VAULT_ADDR"], os.environ["VAULT_CACERT"], os.environ["VAULT_TOKEN"],
+                               os.environ.get("BUILD_SECRETS_VAULT_MOUNT", "secret"))
+        else:
+            self.sm = boto3.client("secretsmanager", endpoint_url=self.moto_url, region_name=os.environ["AWS_REGION"])
         self.bench_sites = [f"bench-{i}" for i in range(self.n)]
         self.optin_sites = [f"bench-optin-{i}" for i in range(self.samples)]
         self.late_sites = ["bench-late-0", "bench-late-1"]
@@ -575,9 +652,14 @@ class Bench:
         self.proxy = self.watch = self.op = self.env = None
 
     def put(self, sites, tag):
-        """New upstream values for sites, straight into moto (not counted)."""
-        parallel(lambda s: self.sm.put_secret_value(SecretId=key(s), SecretString=json.dumps(payload(s, tag))),
-                 sites, 8)
+        """New upstream values for sites, straight into moto or Vault (not counted)."""
+        parallel(lambda s: self.put_one(s, tag), sites, 8)
+
+    def put_one(self, site, tag):
+        if self.vault:
+            self.vault.put(key(site), payload(site, tag))
+        else:
+            self.sm.put_secret_value(SecretId=key(site), SecretString=json.dumps(payload(site, tag)))
 
     def start(self, flags, name, env=None, jvm_cmd=None):
         """Starts the operator (the one self.op stops) in front of the proxy."""
@@ -626,8 +708,12 @@ class Bench:
     def create_fleet(self):
         t = time.monotonic()
         every = self.bench_sites + self.optin_sites + self.late_sites
-        parallel(lambda s: self.sm.create_secret(Name=key(s), SecretString=json.dumps(payload(s))), every, 8)
-        log(f"{len(every)} upstream keys created in moto in {time.monotonic() - t:.1f}s")
+        if self.vault:  # a new version of every key (a reused bed's Vault may hold them already)
+            parallel(lambda s: self.vault.put(key(s), payload(s)), every, WORKERS)
+            log(f"{len(every)} upstream keys written to Vault (KV v2) in {time.monotonic() - t:.1f}s")
+        else:
+            parallel(lambda s: self.sm.create_secret(Name=key(s), SecretString=json.dumps(payload(s))), every, 8)
+            log(f"{len(every)} upstream keys created in moto in {time.monotonic() - t:.1f}s")
         t = time.monotonic()
         m = self.a.unrelated_secrets
         parallel(lambda s: self.kube.ensure_namespace(ns(s), {OPT_IN: "enabled"}), self.bench_sites)
@@ -737,8 +823,7 @@ class Bench:
         tags = {s: f"fs{k}-{uuid.uuid4().hex[:8]}" for k, s in enumerate(self.bench_sites[-self.samples:])}
         lat = self.timed_one_at_a_time(
             tags, lambda s: self.kube.annotate(ns(s), {FORCE_SYNC: tags[s]}), lambda s: payload(s, tags[s]),
-            "force-sync of", prepare=lambda s: self.sm.put_secret_value(
-                SecretId=key(s), SecretString=json.dumps(payload(s, tags[s]))))
+            "force-sync of", prepare=lambda s: self.put_one(s, tags[s]))
         self.by_op["force_sync"] = delta(self.proxy.snapshot(), c)
         self.record_latency("force_sync", lat)
         self.trace_force_syncs(timers)
@@ -801,7 +886,8 @@ class Bench:
     # annotation until every Secret shows its new value; the requests are counted over the same span
     # (a ListSecrets in it would mean a sweep ran meanwhile: see requests_by_phase).
     def force_sync_all(self):
-        self.op.wait_sweep(len(self.op.sweeps))
+        if not self.vault:  # per-key mode (vault) has no sweep to wait for
+            self.op.wait_sweep(len(self.op.sweeps))
         tag = f"all-{uuid.uuid4().hex[:8]}"
         self.put(self.bench_sites, tag)
         c = self.proxy.snapshot()
@@ -812,7 +898,7 @@ class Bench:
                                            f"force-sync of all {self.n}", self.op.check_alive)
         self.by_op["force_sync_all"] = delta(self.proxy.snapshot(), c)
         self.res["force_sync_all_seconds"] = round(done_at - t, 2)
-        self.res["sm_requests_force_sync_all"] = sum(self.by_op["force_sync_all"].values())
+        self.res[f"{self.requests}_force_sync_all"] = sum(self.by_op["force_sync_all"].values())
         self.res["force_sync_all_annotate_seconds"] = round(annotated, 2)
         log(f"force-sync of all {self.n}: annotated in {annotated:.1f}s, every Secret new after "
             f"{self.res['force_sync_all_seconds']}s; requests {self.by_op['force_sync_all']}")
@@ -988,12 +1074,16 @@ class Bench:
         self.watch.wait(lambda d: len(d) == self.n, 60, "opted-out Secrets to be deleted")
         self.stop()
 
+    def per_key_period(self):
+        """The resync period the per-key counts use (get_mode, and every vault run): see get_mode."""
+        return max(self.RESYNC, math.ceil(self.n / 20) + 5)
+
     # 12. Per-key mode. Its start-up reads (paced by the 50 requests/s token bucket) spread over N/50 s;
     # each key is then read again after P +-10%. Counting over [first read + P/2, first read + 3P/2)
     # sees exactly one later read of every key, provided the start-up spread is under 0.4 P: hence
     # P = max(20 s, N/20 s + 5 s).
     def get_mode(self):
-        period = max(self.RESYNC, math.ceil(self.n / 20) + 5)
+        period = self.per_key_period()
         self.proxy.reset()
         op = self.start(["--change-detection=get", f"--build-secrets-resync-period={period}s"], "bench-get")
         op.wait_ready()
@@ -1013,15 +1103,108 @@ class Bench:
         self.res["get_mode_period_seconds"] = period
         log(f"per-key mode, start-up reads {c}; over one {period}s period: {self.by_op['get_mode_one_period']}")
 
+    # 4v. Vault: cold start, and one quiet resync counted as get_mode() counts one, since the vault
+    # backend always runs in per-key mode (resync period P as there). Vault's own telemetry counts
+    # the requests (Vault.snapshot); the operator's source_requests_total is recorded beside it. The
+    # window's two snapshots are taken on time by a thread while the cold sync is still followed.
+    def vault_cold_start(self, raw_create):
+        period = self.per_key_period()
+        self.watch = SecretWatch(self.kube)
+        api_before = apiserver_requests(self.kube)
+        base = self.vault.snapshot()
+        op = self.start([f"--build-secrets-resync-period={period}s"], "bench-vault", jvm_cmd=self.operator_jvm)
+        expected = {ns(s): payload(s) for s in self.bench_sites}
+        ready_ms = op.wait_ready()
+        deadline = time.monotonic() + 300
+        read = f"read {self.vault.mount}/"
+        while self.vault.snapshot().get(read, 0) == base.get(read, 0):
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError("the operator never read from Vault")
+            time.sleep(0.05)
+        t_first = time.monotonic()
+        window = {}
+
+        def take(name, at):
+            time.sleep(max(0.0, at - time.monotonic()))
+            window[name] = (self.vault.snapshot(), self.operator_requests(op))
+
+        takers = [threading.Thread(target=take, args=(name, t_first + f * period), daemon=True)
+                  for name, f in (("from", 0.5), ("to", 1.5))]
+        for t in takers:
+            t.start()
+        done_at = self.watch.wait_matching(expected, 1800, f"cold sync of {self.n} Secrets", op.check_alive)
+        self.res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
+        cold = done_at - op.started
+        cold_counts = delta(self.vault.snapshot(), base)
+        api = delta(apiserver_requests(self.kube), api_before)
+        self.res.update(cold_sync_seconds=round(cold, 2), cold_ratio=round(cold / raw_create, 2),
+                        vault_requests_cold=sum(cold_counts.values()), startup_to_ready_ms=round(ready_ms),
+                        cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
+        self.by_op["cold"] = cold_counts
+        self.by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
+        log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, Vault requests {cold_counts}, kube-apiserver "
+            f"requests {self.by_op['cold_kube_api_requests']}; counting one {period}s period from "
+            f"{period / 2:.0f}s after the first read")
+        for t in takers:
+            while t.is_alive():
+                op.check_alive()
+                t.join(1)
+        (v0, o0), (v1, o1) = window["from"], window["to"]
+        self.by_op["resync_unchanged"] = delta(v1, v0)
+        self.by_op["resync_unchanged_operator_counted"] = delta(o1, o0)
+        self.res["vault_requests_resync_unchanged"] = sum(self.by_op["resync_unchanged"].values())
+        self.res["resync_period_seconds"] = period
+        log(f"quiet resync (one {period}s period): Vault counted {self.by_op['resync_unchanged']}, the operator "
+            f"{self.by_op['resync_unchanged_operator_counted']}")
+
+    @staticmethod
+    def operator_requests(op):
+        """deco_operator_buildsecrets_source_requests_total by operation, as the operator counts them."""
+        out = {}
+        for n, labels, v in samples(op.scrape(), "deco_operator_buildsecrets_source_requests_total"):
+            if n == "deco_operator_buildsecrets_source_requests_total":
+                out[labels["operation"]] = out.get(labels["operation"], 0) + int(v)
+        return out
+
+    def run_vault(self):
+        """The phases that apply to the vault backend (per-key mode only): cold start and a quiet
+        resync, the footprint, fresh opt-ins and force-syncs. Not measured: sweeps (there is no
+        listing), warm restart and leader failover (both counted by sweep), change events (AWS only)
+        and the per-key comparison (vault runs in per-key mode throughout)."""
+        wall0 = time.monotonic()
+        self.reset()
+        self.create_fleet()
+        raw_create = self.raw_create()
+        self.proxy = self.vault  # what Operator and the force-sync phases count with
+        env = {k: v for k, v in os.environ.items() if k != "VAULT_TOKEN"}  # the operator logs in itself
+        self.env = dict(env, **self.jvm_env)
+        try:
+            self.vault_cold_start(raw_create)
+            self.footprint()
+            self.fresh_optins()
+            self.force_syncs()
+            self.force_sync_bursts()
+            self.force_sync_all()
+            log("vault: sweeps, warm restart, leader failover, change events and the per-key comparison do not "
+                "apply (per-key mode throughout, no listing)")
+        finally:
+            self.stop()
+        log("Vault requests by route, per phase: " + json.dumps(self.by_op))
+        log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
+
     def run(self):
         """Every phase in order; the operator phases behind the proxy, stopped early by --quick or
         --no-get-mode."""
+        if self.vault:
+            return self.run_vault()
         wall0 = time.monotonic()
         self.reset()
         self.create_fleet()
         raw_create = self.raw_create()
         self.proxy = Proxy(self.a.java, self.a.bench_classes, self.moto_url, self.a.sm_latency_ms)
-        self.env = dict(os.environ, AWS_ENDPOINT_URL_SECRETS_MANAGER=self.proxy.url, **self.jvm_env)
+        env = {k: v for k, v in os.environ.items() if k not in VAULT_ENV}  # a bed up with --vault too
+        self.env = dict(env, AWS_ENDPOINT_URL_SECRETS_MANAGER=self.proxy.url, **self.jvm_env)
         try:
             self.cold_start(raw_create)
             last = self.unchanged_sweep()
@@ -1051,7 +1234,10 @@ class Bench:
 
     def report(self):
         """The JSON line: REPORT_ORDER's figures first, then the rest, then requests_by_phase."""
-        out = {k: self.res.get(k) for k in REPORT_ORDER}
+        if self.vault:
+            out = {"backend": "vault", **{k: self.res[k] for k in VAULT_REPORT_ORDER if k in self.res}}
+        else:
+            out = {k: self.res.get(k) for k in REPORT_ORDER}
         out.update({k: v for k, v in self.res.items() if k not in out})
         out["requests_by_phase"] = self.by_op
         print(json.dumps(out), flush=True)
@@ -1060,6 +1246,9 @@ class Bench:
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--namespaces", type=int, default=1000)
+    ap.add_argument("--backend", choices=("aws", "vault"), default="aws",
+                    help="vault: the test bed's Vault (dev/testbed up --vault), per-key mode, the phases that apply "
+                         "(those of --quick without the sweeps; --quick and --no-get-mode change nothing)")
     ap.add_argument("--unrelated-secrets", type=int, default=0)
     ap.add_argument("--jar", required=True)
     ap.add_argument("--java", required=True)
@@ -1076,7 +1265,10 @@ def main():
     ap.add_argument("--nmt", action="store_true",
                     help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
                          "the raw output, a thread dump and a class histogram go next to its log")
-    bench = Bench(ap.parse_args())
+    args = ap.parse_args()
+    if args.backend == "vault" and args.sm_latency_ms:
+        ap.error("--sm-latency-ms is for the aws backend (the proxy in front of moto); vault runs without a proxy")
+    bench = Bench(args)
     bench.run()
     bench.report()
 
