@@ -48,6 +48,7 @@ import sites.deco.buildsecrets.sync.DeletionCause;
 import sites.deco.buildsecrets.sync.DeletionGuard;
 import sites.deco.buildsecrets.sync.DeletionLedger;
 import sites.deco.buildsecrets.sync.FleetCensus;
+import sites.deco.buildsecrets.sync.LeanSecret;
 import sites.deco.buildsecrets.sync.LocalSecret;
 import sites.deco.buildsecrets.sync.Outcome;
 import sites.deco.buildsecrets.sync.Plan;
@@ -665,15 +666,16 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
   }
 
   /** Puts our own writes into JOSDK's cache so the next reconcile sees them before the watch does. */
+  /** Hands each written Secret to JOSDK's cache of recent writes, without its values, as the informer keeps it. */
   private final class CacheFiller implements SecretWriter.WriteListener {
     @Override
     public void created(Secret written) {
-      secrets.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+      secrets.handleRecentResourceCreate(ResourceID.fromResource(written), LeanSecret.of(written));
     }
 
     @Override
     public void updated(Secret written, Secret previous) {
-      secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, previous);
+      secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), LeanSecret.of(written), previous);
     }
   }
 }
