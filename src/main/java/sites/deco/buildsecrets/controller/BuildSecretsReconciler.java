@@ -665,8 +665,10 @@ public final class BuildSecretsReconciler implements Reconciler<Namespace> {
     }
   }
 
-  /** Puts our own writes into JOSDK's cache so the next reconcile sees them before the watch does. */
-  /** Hands each written Secret to JOSDK's cache of recent writes, without its values, as the informer keeps it. */
+  /**
+   * Puts our own writes into JOSDK's cache so the next reconcile sees them before the watch does,
+   * without their values, as the informer keeps them.
+   */
   private final class CacheFiller implements SecretWriter.WriteListener {
     @Override
     public void created(Secret written) {
