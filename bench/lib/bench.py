@@ -2,6 +2,7 @@
 --backend vault also VAULT_ADDR, VAULT_CACERT, VAULT_TOKEN and BUILD_SECRETS_VAULT_*)."""
 import argparse
 import base64
+import hashlib
 import http.client
 import json
 import math
@@ -384,8 +385,21 @@ def cloudtrail_entry(operation, key):
                                   "requestParameters": {"secretId": key}, "responseElements": {"name": key}})}
 
 
+PAYLOAD_BYTES = 0  # --payload-bytes; 0: the three short values every earlier figure was measured with
+PAYLOAD_KEYS = 10
+
+
 def payload(site, tag="v0"):
-    return {"TENANT_TOKEN": f"tok-{site}-{tag}", "API_URL": f"https://{site}.example", "MODE": tag}
+    """A site's upstream value at `tag`. With --payload-bytes N, about N bytes spread over
+    PAYLOAD_KEYS keys, each value distinct per site and tag (hex from a hash: nothing shares)."""
+    if not PAYLOAD_BYTES:
+        return {"TENANT_TOKEN": f"tok-{site}-{tag}", "API_URL": f"https://{site}.example", "MODE": tag}
+    each = max(1, PAYLOAD_BYTES // PAYLOAD_KEYS)
+    out = {}
+    for i in range(PAYLOAD_KEYS):
+        seed = hashlib.sha256(f"{site}/{tag}/{i}".encode()).hexdigest()
+        out[f"BUILD_VAR_{i}"] = (seed * (each // len(seed) + 1))[:each]
+    return out
 
 
 def secret_body(name, site):
@@ -647,7 +661,7 @@ class Bench:
         self.bench_sites = [f"bench-{i}" for i in range(self.n)]
         self.optin_sites = [f"bench-optin-{i}" for i in range(self.samples)]
         self.late_sites = ["bench-late-0", "bench-late-1"]
-        self.res = {"namespaces": self.n}
+        self.res = {"namespaces": self.n, "payload_bytes": PAYLOAD_BYTES}
         self.by_op = {}
         self.proxy = self.watch = self.op = self.env = None
 
@@ -749,12 +763,13 @@ class Bench:
     # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
     def cold_start(self, raw_create):
         self.watch = SecretWatch(self.kube)
-        api_before = apiserver_requests(self.kube)
+        api_before = self.api_before_cold = apiserver_requests(self.kube)
         op = self.start([f"--build-secrets-resync-period={self.RESYNC}s"], "bench-list", jvm_cmd=self.operator_jvm)
         expected = {ns(s): payload(s) for s in self.bench_sites}
         ready_ms = op.wait_ready()
         done_at = self.watch.wait_matching(expected, 1800, f"cold sync of {self.n} Secrets", op.check_alive)
         self.res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
+        self.res["rss_mb_after_cold"] = round(op.rss_mb(), 1)
         if op.sweeps:
             self.by_op["cold_first_sweep_timing"] = self.proxy.timing(op.started, op.sweeps[0][0])
         cold = done_at - op.started
@@ -766,6 +781,7 @@ class Bench:
         self.by_op["cold"] = delta(cold_counts, {})
         self.by_op["cold_sm_seconds_in_moto"] = {k: round(v, 2) for k, v in self.proxy.time_snapshot().items()}
         self.by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
+        self.res["events_posted_cold"] = int(sum(v for k, v in api.items() if k.endswith(" events")))
         sweep0 = op.sweeps[0][1] if op.sweeps else None
         log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, first sweep {sweep0}, requests {self.by_op['cold']}, "
             f"seconds inside moto {self.by_op['cold_sm_seconds_in_moto']}, kube-apiserver requests "
@@ -791,6 +807,8 @@ class Bench:
         self.res["rss_anon_mb"] = round(anon, 1)
         self.res["rss_file_mb"] = round(file, 1)
         self.res["threads"] = op.threads()
+        api = delta(apiserver_requests(self.kube), self.api_before_cold)
+        self.res["events_posted_to_quiet_resync"] = int(sum(v for k, v in api.items() if k.endswith(" events")))
         if self.a.nmt:
             self.res["native_memory_mb"] = op.native_memory_mb(os.path.join(os.path.dirname(self.a.java), "jcmd"))
             log(f"native memory (NMT committed, MB): {self.res['native_memory_mb']}; rss {self.res['rss_mb']} MB")
@@ -1256,6 +1274,8 @@ def main():
     ap.add_argument("--runtime", help="the jlinked runtime made by dev/build-runtime")
     ap.add_argument("--bench-classes", required=True, help="where RawCreate.class was compiled")
     ap.add_argument("--chart-values", required=True)
+    ap.add_argument("--payload-bytes", type=int, default=0,
+                    help="bytes of upstream value per site, spread over 10 keys (default: 3 short values, ~70 bytes)")
     ap.add_argument("--sm-latency-ms", type=float, default=0,
                     help="added by the proxy to every Secrets Manager request (a remote region)")
     ap.add_argument("--no-get-mode", action="store_true",
@@ -1268,6 +1288,8 @@ def main():
     args = ap.parse_args()
     if args.backend == "vault" and args.sm_latency_ms:
         ap.error("--sm-latency-ms is for the aws backend (the proxy in front of moto); vault runs without a proxy")
+    global PAYLOAD_BYTES
+    PAYLOAD_BYTES = args.payload_bytes
     bench = Bench(args)
     bench.run()
     bench.report()

@@ -5,7 +5,8 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import sites.deco.buildsecrets.sync.LeanSecret;
 
 /**
  * An informer cache that keeps only what the operator reads. It drops {@code metadata.managedFields}
@@ -13,18 +14,24 @@ import java.util.function.Consumer;
  * share of what the caches hold (the same reason controller-runtime offers
  * TransformStripManagedFields). Updates stay safe: a PUT without managedFields leaves the server's
  * record of field managers as it was.
+ *
+ * <p>Secrets keep no data at all ({@link LeanSecret}): their keys and a salted digest of their
+ * data, computed as each object enters the cache, decide every plan.
  */
 final class LeanItemStore<T extends HasMetadata> extends BasicItemStore<T> {
-  private final Consumer<T> trim;
+  private final UnaryOperator<T> trim;
 
-  private LeanItemStore(Consumer<T> trim) {
+  private LeanItemStore(UnaryOperator<T> trim) {
     super(Cache::metaNamespaceKeyFunc);
     this.trim = trim;
   }
 
-  /** Secrets are kept whole but for managedFields: their data and marks decide every plan. */
+  /**
+   * Secrets lose their values: what stays is the metadata (marks and resourceVersion, which a
+   * rewrite carries), the type, and what the data was as it arrived ({@link LeanSecret}).
+   */
   static LeanItemStore<Secret> forSecrets() {
-    return new LeanItemStore<>(secret -> {});
+    return new LeanItemStore<>(LeanSecret::of);
   }
 
   /**
@@ -35,13 +42,13 @@ final class LeanItemStore<T extends HasMetadata> extends BasicItemStore<T> {
     return new LeanItemStore<>(namespace -> {
       namespace.setSpec(null);
       namespace.setStatus(null);
+      return namespace;
     });
   }
 
   @Override
   public T put(String key, T obj) {
     obj.getMetadata().setManagedFields(null);
-    trim.accept(obj);
-    return super.put(key, obj);
+    return super.put(key, trim.apply(obj));
   }
 }

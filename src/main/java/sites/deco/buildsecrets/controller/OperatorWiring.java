@@ -17,6 +17,7 @@ import sites.deco.buildsecrets.source.BulkSource;
 import sites.deco.buildsecrets.kube.ConfigMapDeletionLedger;
 import sites.deco.buildsecrets.sync.DeletionGuard;
 import sites.deco.buildsecrets.sync.DeletionLedger;
+import sites.deco.buildsecrets.sync.LeanSecret;
 import sites.deco.buildsecrets.sync.ReadSchedule;
 import sites.deco.buildsecrets.kube.SecretWriter;
 import io.javaoperatorsdk.operator.Operator;
@@ -241,15 +242,16 @@ public final class OperatorWiring {
     ChangeDetection detection = new ChangeDetection(source, naming, store, answers, fleet::namespaces,
         new DirectReads(source, DirectReads.WINDOW, clock), chores, sweep, changeEvents, config.resyncPeriod());
     SecretWriter writer = new SecretWriter(client, naming, new SecretWriter.WriteListener() {
-      // Our own writes go into JOSDK's cache, so the next reconcile sees them before the watch does.
+      // Our own writes go into JOSDK's cache, so the next reconcile sees them before the watch
+      // does; without their values, as the informer keeps them.
       @Override
       public void created(Secret written) {
-        secrets.handleRecentResourceCreate(ResourceID.fromResource(written), written);
+        secrets.handleRecentResourceCreate(ResourceID.fromResource(written), LeanSecret.of(written));
       }
 
       @Override
       public void updated(Secret written, Secret previous) {
-        secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), written, previous);
+        secrets.handleRecentResourceUpdate(ResourceID.fromResource(written), LeanSecret.of(written), previous);
       }
     });
     NamespaceEvents events = new NamespaceEvents(client, identity, metrics::eventDropped);

@@ -18,6 +18,19 @@ public record KeyDiff(TreeSet<String> added, TreeSet<String> removed, TreeSet<St
     return new KeyDiff(added, removed, changed);
   }
 
+  /** The same, against data known only as observed ({@link DataDigest.Observed}): changed values are told by digest. */
+  public static KeyDiff between(DataDigest.Observed before, SecretData after) {
+    TreeSet<String> added = new TreeSet<>(), removed = new TreeSet<>(), changed = new TreeSet<>();
+    TreeSet<String> had = before.keySet();
+    after.base64().forEach(
+        (k, v) -> {
+          if (!had.contains(k)) added.add(k);
+          else if (before.valueChanged(k, v)) changed.add(k);
+        });
+    had.stream().filter(k -> !after.base64().containsKey(k)).forEach(removed::add);
+    return new KeyDiff(added, removed, changed);
+  }
+
   public boolean isEmpty() {
     return added.isEmpty() && removed.isEmpty() && changed.isEmpty();
   }

@@ -2,6 +2,7 @@ package sites.deco.buildsecrets.sync;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import java.util.Map;
+import java.util.TreeSet;
 import sites.deco.buildsecrets.config.Naming;
 import sites.deco.buildsecrets.source.SecretData;
 
@@ -12,11 +13,10 @@ public sealed interface LocalSecret {
   record Absent() implements LocalSecret {}
 
   /**
-   * A Secret carrying both ownership labels: ours to update or delete.
-   *
-   * @param digestCurrent its digest annotation matches its data: nobody edited it since we wrote it
+   * A Secret carrying both ownership labels: ours to update or delete. It holds no value: what its
+   * data was when it was read is {@code observed} (see {@link LeanSecret}).
    */
-  record Managed(Secret secret, SecretData data, String version, boolean digestCurrent) implements LocalSecret {
+  record Managed(Secret secret, DataDigest.Observed observed, String version) implements LocalSecret {
     public String uid() {
       return secret.getMetadata().getUid();
     }
@@ -25,9 +25,23 @@ public sealed interface LocalSecret {
       return secret.getMetadata().getResourceVersion();
     }
 
+    /** Its digest annotation matches its data as read: nobody edited it since we wrote it (or they forged the annotation). */
+    public boolean digestCurrent() {
+      return observed.annotationCurrent();
+    }
+
+    /** Whether its data, as read, is exactly {@code data}: decided from the digest computed when it was read. */
+    public boolean holds(SecretData data) {
+      return observed.sameData(data);
+    }
+
+    public TreeSet<String> keys() {
+      return observed.keySet();
+    }
+
     @Override
-    public String toString() { // never print the Secret: its toString() holds the data
-      return "Managed[version=" + version + ", keys=" + data.keys() + ", digestCurrent=" + digestCurrent + "]";
+    public String toString() { // never print the Secret: a live read's toString() holds the data
+      return "Managed[version=" + version + ", keys=" + keys() + ", digestCurrent=" + digestCurrent() + "]";
     }
   }
 
@@ -45,8 +59,9 @@ public sealed interface LocalSecret {
     }
     Map<String, String> annotations = secret.getMetadata().getAnnotations();
     String version = annotations == null ? null : annotations.get(naming.versionAnnotation());
-    String digest = annotations == null ? null : annotations.get(Naming.DIGEST_ANNOTATION);
-    SecretData data = SecretData.fromBase64(secret.getData());
-    return new Managed(secret, data, version, DataDigest.matches(digest, data));
+    // From the cache: observed as it arrived. A live read (the command line, a re-read after a
+    // conflict): observed now, and its values are not kept either.
+    Secret lean = LeanSecret.of(secret);
+    return new Managed(lean, ((LeanSecret) lean).observed(), version);
   }
 }

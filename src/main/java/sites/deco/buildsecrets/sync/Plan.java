@@ -25,12 +25,12 @@ public sealed interface Plan {
     }
 
     public String message() {
-      return "updated to upstream version " + version + ": " + KeyDiff.between(current.data(), data);
+      return "updated to upstream version " + version + ": " + KeyDiff.between(current.observed(), data);
     }
 
     /** Whether it drops keys from the Secret: a removal the deletion guard must consent to, like a deletion. */
     public boolean removesKeys() {
-      return current.data().base64().keySet().stream().anyMatch(k -> !data.base64().containsKey(k));
+      return current.observed().hasKeyOutside(data);
     }
   }
 

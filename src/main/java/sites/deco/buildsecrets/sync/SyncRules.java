@@ -22,7 +22,8 @@ import sites.deco.buildsecrets.source.Upstream;
  * on     | missing             | absent    | keep: upstream missing (lazy creation)
  * on     | missing             | managed   | delete: upstream missing (budgeted, confirmed, corroborated)
  * on     | found               | absent    | create
- * on     | found               | managed   | update if data, version or digest differ, else keep: unchanged;
+ * on     | found               | managed   | update if data, version or digest differ, else keep: unchanged
+ *        |                     |           |   (data compared by the digest computed when the Secret was read);
  *        |                     |           |   an update that removes keys is budgeted like a deletion
  * </pre>
  */
@@ -66,7 +67,7 @@ public final class SyncRules {
       };
       case Upstream.Found found -> switch (local) {
         case LocalSecret.Managed m ->
-            m.data().equals(found.data()) && found.version().equals(m.version()) && m.digestCurrent()
+            m.holds(found.data()) && found.version().equals(m.version()) && m.digestCurrent()
                 ? new Plan.Keep(Outcome.UNCHANGED, "in sync with upstream version " + found.version())
                 : new Plan.Update(m, found.data(), found.version());
         default -> new Plan.Create(found.data(), found.version());

@@ -7,7 +7,10 @@ import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import sites.deco.buildsecrets.source.SecretData;
+import sites.deco.buildsecrets.sync.LeanSecret;
 
 class LeanItemStoreTest {
   @Test
@@ -37,7 +40,7 @@ class LeanItemStoreTest {
   }
 
   @Test
-  void cachedSecretsKeepTheirDataTypeAndMarksAndDropOnlyManagedFields() {
+  void cachedSecretsKeepTypeMarksAndKeyNamesButNoValueNorManagedFields() {
     LeanItemStore<Secret> store = LeanItemStore.forSecrets();
     Secret secret = new SecretBuilder().withNewMetadata().withName("build-secrets").withNamespace("sites-a")
         .withResourceVersion("9").withUid("u-2")
@@ -51,7 +54,10 @@ class LeanItemStoreTest {
 
     Secret cached = store.get("sites-a/build-secrets");
     assertThat(cached.getMetadata().getManagedFields()).isNullOrEmpty();
-    assertThat(cached.getData()).containsOnlyKeys("API_KEY");
+    assertThat(cached.getData()).isNull();
+    assertThat(((LeanSecret) cached).observed().keySet()).containsExactly("API_KEY");
+    assertThat(((LeanSecret) cached).observed().sameData(SecretData.fromBase64(Map.of("API_KEY", "c2VjcmV0"))))
+        .isTrue();
     assertThat(cached.getType()).isEqualTo("Opaque");
     assertThat(cached.getMetadata().getLabels()).containsEntry("deco.sites/managed-by", "operator");
     assertThat(cached.getMetadata().getAnnotations()).containsEntry("deco.sites/build-secrets-version", "v1");

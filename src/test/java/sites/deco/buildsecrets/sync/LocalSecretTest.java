@@ -71,9 +71,13 @@ class LocalSecretTest {
 
     assertThat(local).isInstanceOf(LocalSecret.Managed.class);
     LocalSecret.Managed managed = (LocalSecret.Managed) local;
-    assertThat(managed.data()).isEqualTo(SecretData.fromStrings(Map.of("TOKEN", CANARY, "OTHER", "x")));
+    assertThat(managed.keys()).containsExactly("OTHER", "TOKEN");
+    assertThat(managed.holds(SecretData.fromStrings(Map.of("TOKEN", CANARY, "OTHER", "x")))).isTrue();
+    assertThat(managed.holds(SecretData.fromStrings(Map.of("TOKEN", CANARY, "OTHER", "y")))).isFalse();
+    assertThat(managed.digestCurrent()).isTrue();
     assertThat(managed.version()).isEqualTo("v7");
-    assertThat(managed.secret()).isSameAs(secret);
+    assertThat(managed.secret().getMetadata()).isSameAs(secret.getMetadata());
+    assertThat(managed.secret().getData()).as("a live read keeps no value either").isNull();
     assertThat(managed.uid()).isEqualTo("uid-1");
     assertThat(managed.resourceVersion()).isEqualTo("17");
   }
@@ -95,7 +99,8 @@ class LocalSecretTest {
 
     LocalSecret.Managed managed = (LocalSecret.Managed) LocalSecret.of(secret, NAMING);
 
-    assertThat(managed.data().base64()).isEmpty();
+    assertThat(managed.keys()).isEmpty();
+    assertThat(managed.holds(SecretData.fromStrings(Map.of()))).isTrue();
   }
 
   @Test

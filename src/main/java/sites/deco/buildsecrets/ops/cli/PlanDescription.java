@@ -22,7 +22,7 @@ public record PlanDescription(String text, boolean writes, int exitCode) {
       case Plan.Create c -> new PlanDescription(
           "create with keys " + c.data().keys() + " (upstream version " + c.version() + ")", true, 0);
       case Plan.Update u -> {
-        KeyDiff d = KeyDiff.between(u.current().data(), u.data());
+        KeyDiff d = KeyDiff.between(u.current().observed(), u.data());
         String text = "update: added " + d.added() + ", removed " + d.removed() + ", changed " + d.changed()
             + " (version " + orNone(u.current().version()) + " -> " + u.version() + ")";
         yield u.removesKeys()
@@ -57,7 +57,7 @@ public record PlanDescription(String text, boolean writes, int exitCode) {
     return switch (local) {
       case LocalSecret.Absent a -> "no Secret";
       case LocalSecret.Unowned u -> "a Secret not owned by the operator";
-      case LocalSecret.Managed m -> "managed Secret at version " + orNone(m.version()) + " with keys " + m.data().keys();
+      case LocalSecret.Managed m -> "managed Secret at version " + orNone(m.version()) + " with keys " + m.keys();
     };
   }
 

@@ -91,7 +91,7 @@ public final class ReleaseCommand implements Callable<Integer> {
     r.secret = "unlabel";
     String would = options.dryRun ? "would " : "";
     r.line("Secret " + naming.secretName() + ": managed at version " + (managed.version() == null ? "(none)"
-        : managed.version()) + " with keys " + managed.data().keys());
+        : managed.version()) + " with keys " + managed.keys());
     r.line("Secret: " + would + "remove labels " + naming.managedByLabel() + ", " + naming.featureLabel()
         + " and annotations " + ManagedMarks.annotationKeys(naming) + " (one update, with the resourceVersion read); "
         + "data unchanged; it stays as a hand-made Secret");
