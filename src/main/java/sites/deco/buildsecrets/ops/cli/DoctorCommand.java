@@ -11,6 +11,8 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -147,9 +149,8 @@ public final class DoctorCommand implements Callable<Integer> {
         try (Source source = sourceOptions.open()) {
           answer = CliSupport.read(source, naming.upstreamKey(site));
         }
-        checks.add(sourceOptions.backend() == OperatorConfig.Backend.VAULT
-            ? vaultKey(naming.upstreamKey(site), answer)
-            : upstreamKey(naming.upstreamKey(site), answer));
+        checks.add(upstreamKey(naming.upstreamKey(site), answer,
+            sourceOptions.backend() == OperatorConfig.Backend.VAULT ? VAULT_ADVICE : AWS_ADVICE));
       }
     }
     if (changeEvents.queueUrl() != null) {
@@ -215,37 +216,18 @@ public final class DoctorCommand implements Callable<Integer> {
     }
   }
 
-  /** The vault backend's answers: the same states, with Vault's own commands as the fixes. */
-  private static DoctorCheck vaultKey(String key, Upstream answer) {
-    return switch (answer) {
-      case Upstream.Found f -> DoctorCheck.ok(
-          "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
-      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
-          "upstream key " + key + ": missing (current version soft-deleted)",
-          "restore it: vault kv undelete -versions=<current> <mount>/" + key);
-      case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found or destroyed)",
-          "write it with string values: vault kv put <mount>/" + key + " NAME=...");
-      case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
-          "store string values only: vault kv put <mount>/" + key + " NAME=...");
-      case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(),
-          "see the Vault checks above and docs/operations.md, Vault (policy, role, mount)");
-    };
-  }
+  /** What doctor says of one key's state on a backend: the words for "missing", and the fix of each state. */
+  private record KeyAdvice(String scheduledForDeletion, String notFound, Function<String, String> restore,
+      Function<String, String> create, Function<String, String> storeStrings,
+      BiFunction<String, Upstream.Unreachable, String> unreachable) {}
 
-  private static DoctorCheck upstreamKey(String key, Upstream answer) {
-    return switch (answer) {
-      case Upstream.Found f -> DoctorCheck.ok(
-          "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
-      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
-          "upstream key " + key + ": missing (scheduled for deletion)",
-          "restore it: aws secretsmanager restore-secret --secret-id " + key);
-      case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (not found)",
-          "create it as a JSON object of strings: aws secretsmanager create-secret --name " + key
-              + " --secret-string '{\"NAME\":\"...\"}' (check AWS_REGION and the account if it should exist)");
-      case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
-          "store a JSON object whose values are all strings: aws secretsmanager put-secret-value --secret-id " + key
-              + " --secret-string '{\"NAME\":\"...\"}'");
-      case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(), switch (u.kind()) {
+  private static final KeyAdvice AWS_ADVICE = new KeyAdvice("scheduled for deletion", "not found",
+      key -> "restore it: aws secretsmanager restore-secret --secret-id " + key,
+      key -> "create it as a JSON object of strings: aws secretsmanager create-secret --name " + key
+          + " --secret-string '{\"NAME\":\"...\"}' (check AWS_REGION and the account if it should exist)",
+      key -> "store a JSON object whose values are all strings: aws secretsmanager put-secret-value --secret-id " + key
+          + " --secret-string '{\"NAME\":\"...\"}'",
+      (key, u) -> switch (u.kind()) {
         case ACCESS_DENIED -> "allow secretsmanager:GetSecretValue and secretsmanager:DescribeSecret on "
             + "arn:aws:secretsmanager:<region>:<account>:secret:" + key + "-* for the operator's role (see README, IAM policy)";
         case CREDENTIALS -> "the AWS credentials were rejected (expired, invalid or unrecognised): check the "
@@ -256,6 +238,26 @@ public final class DoctorCommand implements Callable<Integer> {
             + "(AWS_REGION, AWS_ENDPOINT_URL_SECRETS_MANAGER, proxies) and --aws-call-timeout";
         case REJECTED -> "check the key name (--key-template) and the region";
       });
+
+  /** Vault's own commands as the fixes. */
+  private static final KeyAdvice VAULT_ADVICE = new KeyAdvice("current version soft-deleted", "not found or destroyed",
+      key -> "restore it: vault kv undelete -versions=<current> <mount>/" + key,
+      key -> "write it with string values: vault kv put <mount>/" + key + " NAME=...",
+      key -> "store string values only: vault kv put <mount>/" + key + " NAME=...",
+      (key, u) -> "see the Vault checks above and docs/operations.md, Vault (policy, role, mount)");
+
+  private static DoctorCheck upstreamKey(String key, Upstream answer, KeyAdvice advice) {
+    return switch (answer) {
+      case Upstream.Found f -> DoctorCheck.ok(
+          "upstream key " + key + ": found, version " + f.version() + ", keys " + f.data().keys());
+      case Upstream.Missing m when m.reason() == Upstream.MissingReason.SCHEDULED_FOR_DELETION -> DoctorCheck.fail(
+          "upstream key " + key + ": missing (" + advice.scheduledForDeletion() + ")", advice.restore().apply(key));
+      case Upstream.Missing m -> DoctorCheck.fail("upstream key " + key + ": missing (" + advice.notFound() + ")",
+          advice.create().apply(key));
+      case Upstream.Invalid i -> DoctorCheck.fail("upstream key " + key + ": invalid, " + i.describe(),
+          advice.storeStrings().apply(key));
+      case Upstream.Unreachable u -> DoctorCheck.fail("upstream key " + key + ": error, " + u.describe(),
+          advice.unreachable().apply(key, u));
     };
   }
 
