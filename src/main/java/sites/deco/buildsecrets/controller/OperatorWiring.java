@@ -153,8 +153,9 @@ public final class OperatorWiring {
         reconciler,
         o -> o.withOnAddFilter(filter.onAdd())
             .withOnUpdateFilter(filter.onUpdate())
-            .withItemStore(LeanItemStore.forNamespaces())
+            .withItemStore(LeanItemStore.forNamespaces(config.naming()))
             .withInformerListLimit(INFORMER_LIST_PAGE)
+            .withRateLimiter(NoRateLimit.INSTANCE)
             // Only unexpected failures (API server errors) reach JOSDK's retry; upstream errors
             // are handled in the reconciler with their own backoff.
             .withRetry(new GenericRetry()
