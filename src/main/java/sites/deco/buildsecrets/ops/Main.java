@@ -321,6 +321,7 @@ public final class Main implements Callable<Integer> {
       log.warn("backend is disabled: the build-secrets controller is not registered and nothing is synced");
     } else {
       log.info("starting as {} with backend {} against {}", identity, config.backend().flagValue(), client.getMasterUrl());
+      HeapSettle.start();
       operator.start();
       log.info("operator started");
     }
