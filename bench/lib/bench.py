@@ -574,10 +574,16 @@ class Operator:
         with open(self.log_path + ".threads.txt", "w") as f:
             f.write(subprocess.run([jcmd, str(self.proc.pid), "Thread.print"], capture_output=True, text=True,
                                    timeout=60).stdout)
+        heap_info = lambda: subprocess.run([jcmd, str(self.proc.pid), "GC.heap_info"], capture_output=True,
+                                           text=True, timeout=60).stdout
+        with open(self.log_path + ".heap.txt", "w") as f:  # the generations' sizes, before and after a full GC
+            f.write(f"# before a full GC (RSS {self.rss_mb():.1f} MB)\n{heap_info()}")
         with open(self.log_path + ".histogram.txt", "w") as f:  # what the live set is made of (a full GC first)
             f.write(subprocess.run([jcmd, str(self.proc.pid), "GC.class_histogram"], capture_output=True, text=True,
                                    timeout=120).stdout)
             f.write(f"# RSS after this full GC: {self.rss_mb():.1f} MB\n")
+        with open(self.log_path + ".heap.txt", "a") as f:
+            f.write(f"# after it (RSS {self.rss_mb():.1f} MB)\n{heap_info()}")
         committed = {m.group(1).strip(): int(m.group(2)) / 1024
                      for m in re.finditer(r"^-\s+(.+?) \(reserved=\d+KB, committed=(\d+)KB[^)]*\)", out, re.M)}
         if not committed:
@@ -1284,7 +1290,7 @@ def main():
                     help="stop after the force-syncs: start-up, cold sync, sweeps, footprint and force-sync figures")
     ap.add_argument("--nmt", action="store_true",
                     help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
-                         "the raw output, a thread dump and a class histogram go next to its log")
+                         "the raw output, a thread dump, a class histogram and the generations' sizes go next to its log")
     args = ap.parse_args()
     if args.backend == "vault" and args.sm_latency_ms:
         ap.error("--sm-latency-ms is for the aws backend (the proxy in front of moto); vault runs without a proxy")
