@@ -622,16 +622,18 @@ def free_port():
 
 class GoOperator(Process):
     """The Go operator this project replaces (decocms/operator at the commit bench/build-go-operator
-    built), started as its Deployment starts it, but on the bed: metrics and probes on free loopback
-    ports, no leader election (one replica), webhooks off (their server binds :9443 on every
-    interface, with no flag to move it, and the bed routes no admission request to it), the resync
-    period from BUILD_SECRETS_RESYNC_PERIOD. Every other controller it registers runs as shipped,
-    with the CRDs of its repository installed. GODEBUG=gctrace=1 makes its runtime log one line per
-    GC (the heap after it), which is only printed, not allocated for."""
+    built), started as its Helm chart starts it (plain-HTTP metrics: --metrics-secure=false), but on
+    the bed: metrics and probes on free loopback ports, no leader election (one replica; out of a
+    cluster it could not find a namespace for its Lease), webhooks off (their server binds :9443 on
+    every interface, with no flag to move it, and the bed routes no admission request to it), the
+    resync period from BUILD_SECRETS_RESYNC_PERIOD. Every other controller it registers runs as
+    shipped, with the CRDs of its repository installed. GODEBUG=gctrace=1 makes its runtime log one
+    line per GC (the heap after it), which is only printed, not allocated for."""
 
     def __init__(self, binary, log_dir, env, resync_seconds):
         self.health_port = free_port()
-        cmd = [binary, "--leader-elect=false", f"--metrics-bind-address=127.0.0.1:{free_port()}",
+        cmd = [binary, "--leader-elect=false", "--metrics-secure=false",
+               f"--metrics-bind-address=127.0.0.1:{free_port()}",
                f"--health-probe-bind-address=127.0.0.1:{self.health_port}"]
         env = dict(env, ENABLE_WEBHOOKS="false", BUILD_SECRETS_RESYNC_PERIOD=f"{resync_seconds}s", GODEBUG="gctrace=1")
         super().__init__(cmd, env, log_dir, "go-operator")
