@@ -9,6 +9,7 @@ import math
 import os
 import re
 import signal
+import socket
 import ssl
 import statistics
 import subprocess
@@ -435,22 +436,79 @@ def jvm(java, jar, runtime):
     return [java, f"@{options}", *extra]
 
 
-class Operator:
-    def __init__(self, jvm_cmd, jar, log_dir, env, flags, proxy, name):
-        self.ports = {}  # "metrics"/"health" -> the port bound, once logged
+class Process:
+    """A process the bench launched (stdout and stderr into a log under log_dir), measured from
+    /proc through psutil."""
+
+    def __init__(self, cmd, env, log_dir, name):
         os.makedirs(log_dir, exist_ok=True)
         self.log_path = os.path.join(log_dir, f"{name}-{time.strftime('%Y%m%d-%H%M%S')}.log")
+        self.started = time.monotonic()
+        self.out = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.out, stderr=subprocess.STDOUT)
+        self.ps = psutil.Process(self.proc.pid)
+
+    def check_alive(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"operator exited with {self.proc.returncode}; see {self.log_path}")
+
+    def http(self, port, path):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.read().decode()
+        except OSError:
+            return None, None
+
+    def wait_ready(self, timeout=120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            if self.http(self.health_port, "/readyz")[0] == 200:
+                return (time.monotonic() - self.started) * 1000
+            time.sleep(0.02)
+        raise RuntimeError("operator not ready")
+
+    def rss_mb(self):
+        return self.ps.memory_info().rss / 2**20
+
+    def rss_split_mb(self):
+        """(anonymous, file-backed) resident MB: statm's shared pages are the file-backed ones (the
+        JVM maps no shared memory but its 32 KB perf-data file; a static Go binary maps its own text)."""
+        mem = self.ps.memory_info()
+        return (mem.rss - mem.shared) / 2**20, mem.shared / 2**20
+
+    def threads(self):
+        return self.ps.num_threads()
+
+    def cpu_seconds(self):
+        """User plus system CPU time of the process so far."""
+        cpu = self.ps.cpu_times()
+        return cpu.user + cpu.system
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.out.close()
+
+
+class Operator(Process):
+    def __init__(self, jvm_cmd, jar, log_dir, env, flags, proxy, name):
+        self.ports = {}  # "metrics"/"health" -> the port bound, once logged
         # JSON lines, as shipped: the bench reads the log by field, not by the console layout.
         cmd = [*jvm_cmd, "-jar", jar, "--log-format=json",
                "--metrics-bind-address=127.0.0.1:0", "--health-probe-bind-address=127.0.0.1:0", *flags]
         self.proxy = proxy
         self.sweeps = []  # (monotonic time seen, the sweep's keys by stage, proxy counts then)
         self.cond = threading.Condition()
+        super().__init__(cmd, env, log_dir, name)
         log(f"starting operator ({name}): {' '.join(flags)}; log {self.log_path}")
-        self.started = time.monotonic()
-        self.out = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(cmd, env=env, stdout=self.out, stderr=subprocess.STDOUT)
-        self.ps = psutil.Process(self.proc.pid)
         self.stop_tail = False
         threading.Thread(target=self._tail, daemon=True).start()
 
@@ -514,31 +572,9 @@ class Operator:
     def health_port(self):
         return self.port("health")
 
-    def check_alive(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"operator exited with {self.proc.returncode}; see {self.log_path}")
-
-    def http(self, port, path):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            c.request("GET", path)
-            r = c.getresponse()
-            return r.status, r.read().decode()
-        except OSError:
-            return None, None
-
     def scrape(self):
         """The operator's /metrics text."""
         return self.http(self.metrics_port, "/metrics")[1]
-
-    def wait_ready(self, timeout=120):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive()
-            if self.http(self.health_port, "/readyz")[0] == 200:
-                return (time.monotonic() - self.started) * 1000
-            time.sleep(0.02)
-        raise RuntimeError("operator not ready")
 
     def metric(self, name, **labels):
         """The sum of every sample of /metrics named name that has (at least) these labels."""
@@ -546,23 +582,6 @@ class Operator:
 
     def heap_used_mb(self):
         return heap_mb(self.scrape())
-
-    def rss_mb(self):
-        return self.ps.memory_info().rss / 2**20
-
-    def rss_split_mb(self):
-        """(anonymous, file-backed) resident MB: statm's shared pages are the file-backed ones (the
-        JVM maps no shared memory but its 32 KB perf-data file)."""
-        mem = self.ps.memory_info()
-        return (mem.rss - mem.shared) / 2**20, mem.shared / 2**20
-
-    def threads(self):
-        return self.ps.num_threads()
-
-    def cpu_seconds(self):
-        """User plus system CPU time of the process so far."""
-        cpu = self.ps.cpu_times()
-        return cpu.user + cpu.system
 
     def native_memory_mb(self, jcmd):
         """Native Memory Tracking's committed MB per category (the JVM must run with
@@ -597,14 +616,40 @@ class Operator:
 
     def stop(self):
         self.stop_tail = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.out.close()
+        super().stop()
+
+
+def free_port():
+    """A free loopback port (for a process that cannot bind port 0 and say which port it got)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GoOperator(Process):
+    """The Go operator this project replaces (decocms/operator at the commit bench/build-go-operator
+    built), started as its Helm chart starts it (plain-HTTP metrics: --metrics-secure=false), but on
+    the bed: metrics and probes on free loopback ports, no leader election (one replica; out of a
+    cluster it could not find a namespace for its Lease), webhooks off (their server binds :9443 on
+    every interface, with no flag to move it, and the bed routes no admission request to it), the
+    resync period from BUILD_SECRETS_RESYNC_PERIOD. Every other controller it registers runs as
+    shipped, with the CRDs of its repository installed. GODEBUG=gctrace=1 makes its runtime log one
+    line per GC (the heap after it), which is only printed, not allocated for."""
+
+    def __init__(self, binary, log_dir, env, resync_seconds):
+        self.health_port = free_port()
+        cmd = [binary, "--leader-elect=false", "--metrics-secure=false",
+               f"--metrics-bind-address=127.0.0.1:{free_port()}",
+               f"--health-probe-bind-address=127.0.0.1:{self.health_port}"]
+        env = dict(env, ENABLE_WEBHOOKS="false", BUILD_SECRETS_RESYNC_PERIOD=f"{resync_seconds}s", GODEBUG="gctrace=1")
+        super().__init__(cmd, env, log_dir, "go-operator")
+        log(f"starting the Go operator: {' '.join(cmd[1:])}, resync {resync_seconds}s; log {self.log_path}")
+
+    def live_heap_mb(self):
+        """The heap left live by the last GC (gctrace's "A->B->C MB": C), None before the first."""
+        with open(self.log_path, "rb") as f:
+            found = re.findall(rb"^gc \d+ @.*?(\d+)->(\d+)->(\d+) MB", f.read(), re.M)
+        return int(found[-1][2]) if found else None
 
 
 # --- the benchmark -----------------------------------------------------------------------------------
@@ -633,6 +678,13 @@ VAULT_REPORT_ORDER = ["namespaces", "cold_sync_seconds", "raw_create_seconds", "
                       "vault_requests_force_sync_all", "startup_to_ready_ms"]
 
 
+# The Go operator's (--go-operator).
+GO_REPORT_ORDER = ["namespaces", "payload_bytes", "cold_sync_seconds", "sm_requests_cold", "cpu_seconds_cold",
+                   "rss_mb_after_cold", "sm_requests_cold_tail", "sm_requests_resync_unchanged",
+                   "resync_period_seconds", "rss_mb", "go_heap_live_mb_after_cold", "go_heap_live_mb", "threads",
+                   "startup_to_ready_ms"]
+
+
 def key(site):
     return f"sites/{site}/build"
 
@@ -652,7 +704,8 @@ class Bench:
         self.jvm_cmd = jvm(a.java, a.jar, a.runtime)
         self.operator_jvm = [*self.jvm_cmd, "-XX:NativeMemoryTracking=summary"] if a.nmt else self.jvm_cmd
         self.jvm_env = chart_jvm_env(a.chart_values)
-        log(f"JVM: {' '.join(self.jvm_cmd)} with {self.jvm_env}")
+        if not a.go_operator:
+            log(f"JVM: {' '.join(self.jvm_cmd)} with {self.jvm_env}")
         self.n = a.namespaces
         self.samples = min(100, self.n)
         self.moto_url = os.environ["TESTBED_MOTO_URL"]
@@ -767,28 +820,33 @@ class Bench:
         return raw_create
 
     # 4. Cold start in list mode. Readiness is polled every 20 ms; the Secrets are followed by a watch.
-    def cold_start(self, raw_create):
+    # (Go mode: raw_create is None and start() launches the Go operator; it logs no sweeps.)
+    def cold_start(self, raw_create, start=None):
         self.watch = SecretWatch(self.kube)
         api_before = self.api_before_cold = apiserver_requests(self.kube)
-        op = self.start([f"--build-secrets-resync-period={self.RESYNC}s"], "bench-list", jvm_cmd=self.operator_jvm)
+        op = start() if start else self.start([f"--build-secrets-resync-period={self.RESYNC}s"], "bench-list",
+                                              jvm_cmd=self.operator_jvm)
         expected = {ns(s): payload(s) for s in self.bench_sites}
         ready_ms = op.wait_ready()
         done_at = self.watch.wait_matching(expected, 1800, f"cold sync of {self.n} Secrets", op.check_alive)
         self.res["cpu_seconds_cold"] = round(op.cpu_seconds(), 2)
         self.res["rss_mb_after_cold"] = round(op.rss_mb(), 1)
-        if op.sweeps:
-            self.by_op["cold_first_sweep_timing"] = self.proxy.timing(op.started, op.sweeps[0][0])
+        sweeps = getattr(op, "sweeps", [])
+        if sweeps:
+            self.by_op["cold_first_sweep_timing"] = self.proxy.timing(op.started, sweeps[0][0])
         cold = done_at - op.started
         cold_counts = self.proxy.snapshot()
         api = delta(apiserver_requests(self.kube), api_before)
-        self.res.update(cold_sync_seconds=round(cold, 2), cold_ratio=round(cold / raw_create, 2),
-                        sm_requests_cold=sum(cold_counts.values()), startup_to_ready_ms=round(ready_ms),
+        self.res.update(cold_sync_seconds=round(cold, 2), sm_requests_cold=sum(cold_counts.values()),
+                        startup_to_ready_ms=round(ready_ms),
                         cold_sync_after_ready_seconds=round(cold - ready_ms / 1000, 2))
+        if raw_create:
+            self.res["cold_ratio"] = round(cold / raw_create, 2)
         self.by_op["cold"] = delta(cold_counts, {})
         self.by_op["cold_sm_seconds_in_moto"] = {k: round(v, 2) for k, v in self.proxy.time_snapshot().items()}
         self.by_op["cold_kube_api_requests"] = {k: int(v) for k, v in api.items() if v >= 5}
         self.res["events_posted_cold"] = int(sum(v for k, v in api.items() if k.endswith(" events")))
-        sweep0 = op.sweeps[0][1] if op.sweeps else None
+        sweep0 = sweeps[0][1] if sweeps else None
         log(f"cold sync {cold:.2f}s, ready {ready_ms:.0f} ms, first sweep {sweep0}, requests {self.by_op['cold']}, "
             f"seconds inside moto {self.by_op['cold_sm_seconds_in_moto']}, kube-apiserver requests "
             f"{self.by_op['cold_kube_api_requests']}")
@@ -1191,6 +1249,80 @@ class Bench:
                 out[labels["operation"]] = out.get(labels["operation"], 0) + int(v)
         return out
 
+    # Go mode (--go-operator): the Go operator this project replaces, on the same bed, fleet, payloads
+    # and counting proxy. It requeues each namespace BUILD_SECRETS_RESYNC_PERIOD after its last
+    # reconcile and reads its key again then (GetSecretValue; there is no listing), so its quiet
+    # resync is counted from the moment the proxy has been quiet for 5 s after the cold sync until N
+    # more GetSecretValue have arrived and the proxy is quiet again.
+    def start_go(self):
+        self.op = GoOperator(self.a.go_operator, self.a.log_dir, self.env, self.a.go_resync_seconds)
+        return self.op
+
+    def settle(self, quiet=5, timeout=600):
+        """The proxy's counts once no request has reached it for `quiet` seconds."""
+        last, since = self.proxy.snapshot(), time.monotonic()
+        deadline = since + timeout
+        while time.monotonic() - since < quiet:
+            self.op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Secrets Manager requests never stopped for {quiet}s within {timeout}s")
+            time.sleep(0.5)
+            now = self.proxy.snapshot()
+            if now != last:
+                last, since = now, time.monotonic()
+        return last
+
+    def go_quiet_resync(self):
+        op, period = self.op, self.a.go_resync_seconds
+        self.res["go_heap_live_mb_after_cold"] = op.live_heap_mb()
+        c0 = self.settle()
+        self.by_op["cold_tail"] = delta(c0, self.by_op["cold"])  # after the last Secret was right, before quiet
+        self.res["sm_requests_cold_tail"] = sum(self.by_op["cold_tail"].values())
+        if time.monotonic() - op.started >= period:
+            raise RuntimeError(f"the cold sync outlasted the {period}s resync period: give --go-resync-seconds "
+                               f"above {time.monotonic() - op.started:.0f}")
+        t0 = time.monotonic()
+        deadline = op.started + period + 1800
+        while self.proxy.snapshot().get("GetSecretValue", 0) - c0.get("GetSecretValue", 0) < self.n:
+            op.check_alive()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"no full resync ({self.n} reads) within {period}s + 30 min")
+            time.sleep(1)
+        c1 = self.settle()
+        self.by_op["resync_unchanged"] = delta(c1, c0)
+        self.res["sm_requests_resync_unchanged"] = sum(self.by_op["resync_unchanged"].values())
+        self.res["resync_period_seconds"] = period
+        self.res["resync_window_seconds"] = round(time.monotonic() - t0, 1)
+        expected = {ns(s): payload(s) for s in self.bench_sites}
+        if self.watch.count(expected) != self.n:
+            raise RuntimeError(f"after the resync only {self.watch.count(expected)} of {self.n} Secrets are right")
+        self.res["rss_mb"] = round(op.rss_mb(), 1)
+        anon, file = op.rss_split_mb()
+        self.res.update(rss_anon_mb=round(anon, 1), rss_file_mb=round(file, 1), threads=op.threads(),
+                        go_heap_live_mb=op.live_heap_mb(), cpu_seconds_to_quiet_resync=round(op.cpu_seconds(), 2))
+        log(f"quiet resync ({period}s period): {self.by_op['resync_unchanged']} over "
+            f"{self.res['resync_window_seconds']}s; rss {self.res['rss_mb']} MB, live heap after the last GC "
+            f"{self.res['go_heap_live_mb']} MB")
+
+    def run_go(self):
+        """Cold sync and one quiet resync of the Go operator, and its footprint after each. Not measured:
+        what its build-secrets controller has no counterpart for (sweeps, force-sync annotations,
+        change events, leader failover) and the baseline (RawCreate is the JVM's)."""
+        wall0 = time.monotonic()
+        self.reset()
+        self.create_fleet()
+        self.proxy = Proxy(self.a.java, self.a.bench_classes, self.moto_url, self.a.sm_latency_ms)
+        env = {k: v for k, v in os.environ.items() if k not in VAULT_ENV}  # a bed up with --vault too
+        self.env = dict(env, AWS_ENDPOINT_URL_SECRETS_MANAGER=self.proxy.url)
+        try:
+            self.cold_start(None, self.start_go)
+            self.go_quiet_resync()
+        finally:
+            self.stop()
+            self.proxy.close()
+        log("requests by operation, per phase: " + json.dumps(self.by_op))
+        log(f"wall time {time.monotonic() - wall0:.0f}s (after the test bed was up)")
+
     def run_vault(self):
         """The phases that apply to the vault backend (per-key mode only): cold start and a quiet
         resync, the footprint, fresh opt-ins and force-syncs. Not measured: sweeps (there is no
@@ -1222,6 +1354,8 @@ class Bench:
         --no-get-mode."""
         if self.vault:
             return self.run_vault()
+        if self.a.go_operator:
+            return self.run_go()
         wall0 = time.monotonic()
         self.reset()
         self.create_fleet()
@@ -1260,6 +1394,8 @@ class Bench:
         """The JSON line: REPORT_ORDER's figures first, then the rest, then requests_by_phase."""
         if self.vault:
             out = {"backend": "vault", **{k: self.res[k] for k in VAULT_REPORT_ORDER if k in self.res}}
+        elif self.a.go_operator:
+            out = {"operator": "go", **{k: self.res[k] for k in GO_REPORT_ORDER if k in self.res}}
         else:
             out = {k: self.res.get(k) for k in REPORT_ORDER}
         out.update({k: v for k, v in self.res.items() if k not in out})
@@ -1274,11 +1410,16 @@ def main():
                     help="vault: the test bed's Vault (dev/testbed up --vault), per-key mode, the phases that apply "
                          "(those of --quick without the sweeps; --quick and --no-get-mode change nothing)")
     ap.add_argument("--unrelated-secrets", type=int, default=0)
-    ap.add_argument("--jar", required=True)
+    ap.add_argument("--jar", help="the operator's jar (required unless --go-operator)")
+    ap.add_argument("--go-operator", metavar="BINARY",
+                    help="measure the Go operator this project replaces instead (bench/build-go-operator): cold "
+                         "sync and one quiet resync only")
+    ap.add_argument("--go-resync-seconds", type=int, default=120,
+                    help="the Go operator's BUILD_SECRETS_RESYNC_PERIOD; longer than its cold sync")
     ap.add_argument("--java", required=True)
     ap.add_argument("--log-dir", required=True)
     ap.add_argument("--runtime", help="the jlinked runtime made by dev/build-runtime")
-    ap.add_argument("--bench-classes", required=True, help="where RawCreate.class was compiled")
+    ap.add_argument("--bench-classes", required=True, help="where RawCreate.class and FaultProxy were compiled")
     ap.add_argument("--chart-values", required=True)
     ap.add_argument("--payload-bytes", type=int, default=0,
                     help="bytes of upstream value per site, spread over 10 keys (default: 3 short values, ~70 bytes)")
@@ -1292,6 +1433,10 @@ def main():
                     help="run the operator with Native Memory Tracking and report its breakdown (native_memory_mb); "
                          "the raw output, a thread dump, a class histogram and the generations' sizes go next to its log")
     args = ap.parse_args()
+    if not args.jar and not args.go_operator:
+        ap.error("--jar or --go-operator is required")
+    if args.go_operator and args.backend != "aws":
+        ap.error("--go-operator reads from Secrets Manager only (--backend aws)")
     if args.backend == "vault" and args.sm_latency_ms:
         ap.error("--sm-latency-ms is for the aws backend (the proxy in front of moto); vault runs without a proxy")
     global PAYLOAD_BYTES
